@@ -1,0 +1,51 @@
+import ParleySignaling
+
+/// Everything that can be configured about a Parley server, as one value.
+///
+/// `parley serve` builds it from the command line; tests build it directly (usually with
+/// port 0). Nothing in the server reads settings from anywhere else.
+public struct ParleyConfiguration: Sendable {
+    /// Address to listen on. The default keeps a fresh install private to this machine.
+    public var host: String
+    /// TCP port for HTTP and WebSocket; 0 picks a free one (tests).
+    public var port: Int
+    /// Room size, message size and ICE servers: the signalling rules.
+    public var signaling: SignalingConfiguration
+    /// How long a new connection may take to send `join`.
+    public var joinTimeout: Duration
+    /// How often the server pings each WebSocket; a client that has not answered one ping by
+    /// the next is dropped, so dead peers vanish from rooms within two intervals.
+    public var pingInterval: Duration
+    /// Messages queued for one client before it counts as too slow and is dropped.
+    public var outboxMessageLimit: Int
+    /// Bytes queued for one client before it counts as too slow and is dropped.
+    public var outboxByteLimit: Int
+    /// Serve the web client from this folder instead of the copy built into the binary
+    /// (for working on the client without rebuilding the server).
+    public var webRoot: String?
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        signaling: SignalingConfiguration = SignalingConfiguration(),
+        joinTimeout: Duration = .seconds(10),
+        pingInterval: Duration = .seconds(15),
+        outboxMessageLimit: Int = 512,
+        outboxByteLimit: Int = 1 << 20,
+        webRoot: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.signaling = signaling
+        self.joinTimeout = joinTimeout
+        self.pingInterval = pingInterval
+        self.outboxMessageLimit = outboxMessageLimit
+        self.outboxByteLimit = outboxByteLimit
+        self.webRoot = webRoot
+    }
+
+    /// The largest WebSocket message the framing layer accepts at all. Messages between
+    /// `signaling.maxMessageBytes` and this get a `message-too-large` error and the connection
+    /// lives on; above it the connection is closed (1009) without reading the rest.
+    var frameHardLimit: Int { max(1 << 20, signaling.maxMessageBytes) }
+}

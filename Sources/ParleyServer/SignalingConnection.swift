@@ -1,0 +1,56 @@
+import HummingbirdWebSocket
+import ParleySignaling
+
+/// Runs one signalling WebSocket: reads frames into the relay, writes the connection's outbox
+/// out, and fires the join deadline. It decides nothing; the hub behind the relay does.
+struct SignalingConnection {
+    let relay: SignalingRelay
+    let joinTimeout: Duration
+    /// The framing layer's hard limit; the protocol's own (smaller) limit is the hub's.
+    let maxMessageBytes: Int
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let (connection, outbox) = relay.open()
+        defer { relay.closed(connection) }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            // Each child returns whether its end means the connection is over.
+            group.addTask {
+                // A failed write means the peer is gone; reading ends too, and the relay
+                // learns of it through `closed`.
+                try? await outbox.drain(
+                    write: { try await outbound.write(.text($0)) },
+                    close: { request in
+                        if let finalText = request.finalText {
+                            try await outbound.write(.text(finalText))
+                        }
+                        try await outbound.close(.init(codeNumber: Int(request.code.rawValue)), reason: nil)
+                    })
+                return true
+            }
+            group.addTask {
+                // Errors here (invalid UTF-8, oversized frames) carry the close code the
+                // WebSocket layer then sends, so they are passed on, not swallowed.
+                for try await message in inbound.messages(maxSize: maxMessageBytes) {
+                    switch message {
+                    case .text(let text): relay.textReceived(text, from: connection)
+                    case .binary: relay.binaryReceived(from: connection)
+                    }
+                }
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: joinTimeout)
+                if !Task.isCancelled {
+                    relay.joinDeadlinePassed(for: connection)
+                }
+                return false
+            }
+            while let endsConnection = try await group.next() {
+                if endsConnection {
+                    group.cancelAll()
+                    return
+                }
+            }
+        }
+    }
+}

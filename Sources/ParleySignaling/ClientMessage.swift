@@ -1,0 +1,102 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A message from a client to the server (docs/PROTOCOL.md, "Client → server").
+public enum ClientMessage: Hashable, Sendable {
+    /// Enter `room` as `name`. `audio`/`video` say whether microphone and camera start on.
+    case join(room: RoomName, name: DisplayName, audio: Bool, video: Bool)
+    /// Relay `data` to the participant `to` of the sender's room.
+    case signal(to: PeerID, data: JSONValue)
+    /// The sender turned its microphone or camera on or off.
+    case media(audio: Bool, video: Bool)
+    /// Leave the room and close the connection.
+    case leave
+}
+
+extension ClientMessage {
+    /// Decodes one text frame, checking its size first.
+    ///
+    /// Every failure is a `SignalingError` whose code tells a client exactly what was wrong.
+    public static func decode(_ text: String, maxBytes: Int) -> Result<ClientMessage, SignalingError> {
+        let size = text.utf8.count
+        guard size <= maxBytes else {
+            return .failure(
+                SignalingError(.messageTooLarge, "message is \(size) bytes; the limit is \(maxBytes) bytes"))
+        }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
+            case .object(let fields) = value
+        else {
+            return .failure(SignalingError(.invalidJSON, "message is not a JSON object"))
+        }
+        do {
+            return .success(try decode(fields))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func decode(_ fields: [String: JSONValue]) throws(SignalingError) -> ClientMessage {
+        guard let type = fields["type"]?.stringValue else {
+            throw SignalingError(.invalidMessage, "message has no string field \"type\"")
+        }
+        switch type {
+        case "join":
+            let roomText = try requiredString("room", of: type, in: fields)
+            let nameText = try requiredString("name", of: type, in: fields)
+            guard let room = RoomName(roomText) else {
+                throw SignalingError(
+                    .invalidRoom,
+                    "room names are 1–\(RoomName.maxLength) characters from A-Z a-z 0-9 _ -")
+            }
+            guard let name = DisplayName(nameText) else {
+                throw SignalingError(
+                    .invalidName,
+                    "names are 1–\(DisplayName.maxLength) characters after trimming, without control characters")
+            }
+            return .join(
+                room: room, name: name,
+                audio: try optionalBool("audio", of: type, in: fields) ?? true,
+                video: try optionalBool("video", of: type, in: fields) ?? true)
+        case "signal":
+            let to = try requiredString("to", of: type, in: fields)
+            guard let data = fields["data"], case .object = data else {
+                throw SignalingError(.invalidMessage, "\"signal\" needs an object field \"data\"")
+            }
+            return .signal(to: PeerID(to), data: data)
+        case "media":
+            guard let audio = try optionalBool("audio", of: type, in: fields),
+                let video = try optionalBool("video", of: type, in: fields)
+            else {
+                throw SignalingError(.invalidMessage, "\"media\" needs boolean fields \"audio\" and \"video\"")
+            }
+            return .media(audio: audio, video: video)
+        case "leave":
+            return .leave
+        default:
+            throw SignalingError(
+                .unknownType, "unknown message type \"\(type.prefix(64))\"; known: join, signal, media, leave")
+        }
+    }
+
+    private static func requiredString(
+        _ key: String, of type: String, in fields: [String: JSONValue]
+    ) throws(SignalingError) -> String {
+        guard let value = fields[key]?.stringValue else {
+            throw SignalingError(.invalidMessage, "\"\(type)\" needs a string field \"\(key)\"")
+        }
+        return value
+    }
+
+    private static func optionalBool(
+        _ key: String, of type: String, in fields: [String: JSONValue]
+    ) throws(SignalingError) -> Bool? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard let bool = value.boolValue else {
+            throw SignalingError(.invalidMessage, "\"\(key)\" of \"\(type)\" must be true or false")
+        }
+        return bool
+    }
+}

@@ -1,0 +1,102 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The protocol version this server speaks, sent in `joined`.
+public let protocolVersion = 1
+
+/// A participant as others see it.
+public struct PeerInfo: Hashable, Sendable, Encodable {
+    public var id: PeerID
+    public var name: DisplayName
+    public var audio: Bool
+    public var video: Bool
+
+    public init(id: PeerID, name: DisplayName, audio: Bool, video: Bool) {
+        self.id = id
+        self.name = name
+        self.audio = audio
+        self.video = video
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.rawValue, forKey: .id)
+        try container.encode(name.rawValue, forKey: .name)
+        try container.encode(audio, forKey: .audio)
+        try container.encode(video, forKey: .video)
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, name, audio, video }
+}
+
+/// An `RTCIceServer` as handed to browsers in `joined.iceServers`.
+public struct ICEServer: Hashable, Sendable, Codable {
+    public var urls: [String]
+    public var username: String?
+    public var credential: String?
+
+    public init(urls: [String], username: String? = nil, credential: String? = nil) {
+        self.urls = urls
+        self.username = username
+        self.credential = credential
+    }
+}
+
+/// A message from the server to a client (docs/PROTOCOL.md, "Server → client").
+public enum ServerMessage: Hashable, Sendable {
+    case joined(id: PeerID, room: RoomName, peers: [PeerInfo], iceServers: [ICEServer])
+    case peerJoined(PeerInfo)
+    case peerLeft(PeerID)
+    case peerMedia(id: PeerID, audio: Bool, video: Bool)
+    case signal(from: PeerID, data: JSONValue)
+    case error(SignalingError)
+}
+
+extension ServerMessage: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case type, `protocol`, id, room, peers, iceServers, peer, audio, video, from, data, code, message
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .joined(let id, let room, let peers, let iceServers):
+            try container.encode("joined", forKey: .type)
+            try container.encode(protocolVersion, forKey: .protocol)
+            try container.encode(id.rawValue, forKey: .id)
+            try container.encode(room.rawValue, forKey: .room)
+            try container.encode(peers, forKey: .peers)
+            try container.encode(iceServers, forKey: .iceServers)
+        case .peerJoined(let peer):
+            try container.encode("peer-joined", forKey: .type)
+            try container.encode(peer, forKey: .peer)
+        case .peerLeft(let id):
+            try container.encode("peer-left", forKey: .type)
+            try container.encode(id.rawValue, forKey: .id)
+        case .peerMedia(let id, let audio, let video):
+            try container.encode("peer-media", forKey: .type)
+            try container.encode(id.rawValue, forKey: .id)
+            try container.encode(audio, forKey: .audio)
+            try container.encode(video, forKey: .video)
+        case .signal(let from, let data):
+            try container.encode("signal", forKey: .type)
+            try container.encode(from.rawValue, forKey: .from)
+            try container.encode(data, forKey: .data)
+        case .error(let error):
+            try container.encode("error", forKey: .type)
+            try container.encode(error.code.rawValue, forKey: .code)
+            try container.encode(error.message, forKey: .message)
+        }
+    }
+
+    /// The message as the JSON text of one WebSocket frame.
+    public func jsonText() -> String {
+        // Encoding these types cannot fail: every value is a string, number, bool or
+        // JSONValue, none of them a non-finite Double (JSON text has no way to carry one).
+        let data = try! JSONEncoder().encode(self)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,32 @@
+/// Identifies one WebSocket connection. Assigned by the IO shell, meaningless on the wire.
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+
+    public init(_ rawValue: UInt64) {
+        self.rawValue = rawValue
+    }
+
+    public var description: String { "#\(rawValue)" }
+}
+
+/// WebSocket close codes the server uses (RFC 6455 section 7.4.1).
+public enum CloseCode: UInt16, Sendable {
+    /// After `leave`.
+    case normal = 1000
+    /// The server is shutting down.
+    case goingAway = 1001
+    /// The client broke a rule the connection cannot survive: no join in time, or too slow to
+    /// take its messages.
+    case policyViolation = 1008
+}
+
+/// What the IO shell must do after an event. Actions are run in order.
+public enum SignalingAction: Hashable, Sendable {
+    /// Send `message` to one connection.
+    case send(ServerMessage, to: ConnectionID)
+    /// Send the same `message` to several connections (encoded once).
+    case broadcast(ServerMessage, to: [ConnectionID])
+    /// Send `finalError` if any, then close the connection with `code`. Messages still queued
+    /// for it may be dropped.
+    case close(ConnectionID, code: CloseCode, finalError: SignalingError? = nil)
+}

@@ -1,0 +1,29 @@
+/// A protocol error as sent to a client: `{"type":"error","code":...,"message":...}`.
+///
+/// `code` is stable and for programs; `message` is for people and names the limit or rule
+/// that was broken.
+public struct SignalingError: Error, Hashable, Sendable {
+    public enum Code: String, Sendable, CaseIterable {
+        case invalidJSON = "invalid-json"
+        case invalidMessage = "invalid-message"
+        case unknownType = "unknown-type"
+        case messageTooLarge = "message-too-large"
+        case binaryNotSupported = "binary-not-supported"
+        case notJoined = "not-joined"
+        case alreadyJoined = "already-joined"
+        case invalidRoom = "invalid-room"
+        case invalidName = "invalid-name"
+        case roomFull = "room-full"
+        case unknownPeer = "unknown-peer"
+        case joinTimeout = "join-timeout"
+        case slowConsumer = "slow-consumer"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import NIOCore
+import NIOWebSocket
+import ParleyServer
+import ParleySignaling
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct SignalingServerTests {
+    /// Three people join one room: each learns the others, and a signal reaches only its target.
+    @Test func threePeersJoinAndSignalsReachOnlyTheirTarget() async throws {
+        try await withParley { server in
+            let (ada, adaJoined) = try await server.join("standup", as: "Ada")
+            #expect((adaJoined["peers"] as? [Any])?.isEmpty == true)
+            let adaID = try #require(adaJoined["id"] as? String)
+
+            let (bob, bobJoined) = try await server.join("standup", as: "Bob")
+            let bobID = try #require(bobJoined["id"] as? String)
+            #expect((bobJoined["peers"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Ada"])
+            let bobArrived = try await ada.next()
+            #expect(bobArrived["type"] as? String == "peer-joined")
+            #expect((bobArrived["peer"] as? [String: Any])?["id"] as? String == bobID)
+
+            let (cy, cyJoined) = try await server.join("standup", as: "Cy")
+            let cyID = try #require(cyJoined["id"] as? String)
+            #expect((cyJoined["peers"] as? [[String: Any]])?.map { $0["id"] as? String } == [adaID, bobID])
+            #expect(try await ada.next()["type"] as? String == "peer-joined")
+            #expect(try await bob.next()["type"] as? String == "peer-joined")
+
+            cy.send(["type": "signal", "to": bobID, "data": ["description": ["type": "offer", "sdp": "v=0\r\n"]]])
+            let relayed = try await bob.next()
+            #expect(relayed["type"] as? String == "signal")
+            #expect(relayed["from"] as? String == cyID)
+            #expect(((relayed["data"] as? [String: Any])?["description"] as? [String: Any])?["sdp"] as? String == "v=0\r\n")
+
+            // Ada must not have received it: the next thing she gets is the answer to her own probe.
+            ada.send(["type": "signal", "to": "nobody", "data": [:]])
+            #expect(try await ada.next()["code"] as? String == "unknown-peer")
+        }
+    }
+
+    /// Closing the socket, or sending leave, makes the others see peer-left.
+    @Test func peerLeftOnCloseAndOnLeave() async throws {
+        try await withParley { server in
+            let (ada, _) = try await server.join("r", as: "Ada")
+            let (bob, bobJoined) = try await server.join("r", as: "Bob")
+            let (cy, cyJoined) = try await server.join("r", as: "Cy")
+            _ = try await ada.next()  // peer-joined Bob
+            _ = try await ada.next()  // peer-joined Cy
+            _ = try await bob.next()  // peer-joined Cy
+
+            bob.close()
+            let bobLeft = try await ada.next()
+            #expect(bobLeft["type"] as? String == "peer-left")
+            #expect(bobLeft["id"] as? String == bobJoined["id"] as? String)
+            #expect(try await cy.next()["id"] as? String == bobJoined["id"] as? String)
+
+            cy.send(["type": "leave"])
+            #expect(try await cy.closeCode() == 1000)
+            let cyLeft = try await ada.next()
+            #expect(cyLeft["type"] as? String == "peer-left")
+            #expect(cyLeft["id"] as? String == cyJoined["id"] as? String)
+        }
+    }
+
+    /// Two rooms at once: nothing said in one reaches the other, even when aimed at its ids.
+    @Test func anotherRoomReceivesNothing() async throws {
+        try await withParley { server in
+            let (ada, _) = try await server.join("red", as: "Ada")
+            let (bob, bobJoined) = try await server.join("red", as: "Bob")
+            let (eve, eveJoined) = try await server.join("blue", as: "Eve")
+            let bobID = try #require(bobJoined["id"] as? String)
+            let eveID = try #require(eveJoined["id"] as? String)
+            _ = try await ada.next()  // peer-joined Bob
+
+            ada.send(["type": "media", "audio": false, "video": true])
+            #expect(try await bob.next()["type"] as? String == "peer-media")
+            ada.send(["type": "signal", "to": bobID, "data": ["candidate": NSNull()]])
+            #expect(try await bob.next()["type"] as? String == "signal")
+            ada.send(["type": "signal", "to": eveID, "data": ["candidate": NSNull()]])
+            #expect(try await ada.next()["code"] as? String == "unknown-peer")
+            bob.close()
+            #expect(try await ada.next()["type"] as? String == "peer-left")
+
+            // Everything above has been handled; Eve's first message is the reply to her probe.
+            eve.send(["type": "hello"])
+            let first = try await eve.next()
+            #expect(first["code"] as? String == "unknown-type")
+        }
+    }
+
+    /// Malformed, unknown, oversized and binary messages get their error code, and the same
+    /// connection goes on working.
+    @Test func badMessagesGetErrorsAndTheConnectionSurvives() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.signaling.maxMessageBytes = 8_192
+        try await withParley(configuration) { server in
+            let socket = try await server.connect()
+            let cases: [(String, String)] = [
+                ("{", "invalid-json"),
+                ("[]", "invalid-json"),
+                (#"{"type":"dance"}"#, "unknown-type"),
+                (#"{"type":"join","room":"r"}"#, "invalid-message"),
+                (#"{"type":"join","room":"../etc","name":"A"}"#, "invalid-room"),
+                (#"{"type":"join","room":"r","name":"\u0007"}"#, "invalid-name"),
+                (#"{"type":"signal","to":"x","data":{}}"#, "not-joined"),
+                (#"{"type":"join","room":"r","name":"A","pad":""# + String(repeating: "x", count: 10_000) + #""}"#, "message-too-large"),
+                (String(repeating: "[", count: 3_000) + String(repeating: "]", count: 3_000), "invalid-json"),
+            ]
+            for (text, code) in cases {
+                socket.sendText(text)
+                let error = try await socket.next()
+                #expect(error["type"] as? String == "error")
+                #expect(error["code"] as? String == code, "for \(text.prefix(60))")
+                #expect((error["message"] as? String)?.isEmpty == false)
+            }
+            socket.sendFrame(WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: [1, 2, 3])))
+            #expect(try await socket.next()["code"] as? String == "binary-not-supported")
+
+            socket.send(["type": "join", "room": "r", "name": "Ada"])
+            #expect(try await socket.next()["type"] as? String == "joined")
+            socket.send(["type": "join", "room": "r", "name": "Ada"])
+            #expect(try await socket.next()["code"] as? String == "already-joined")
+
+            // The server still serves everyone else.
+            let (other, _) = try await server.join("r", as: "Bob")
+            other.send(["type": "media", "audio": true, "video": false])
+            #expect(try await socket.next()["type"] as? String == "peer-joined")
+            #expect(try await socket.next()["type"] as? String == "peer-media")
+        }
+    }
+
+    /// Text that is not UTF-8 closes the connection with 1007.
+    @Test func invalidUTF8ClosesWith1007() async throws {
+        try await withParley { server in
+            let socket = try await server.connect()
+            socket.sendFrame(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0x7B, 0xFF, 0xFE, 0x7D])))
+            #expect(try await socket.closeCode() == 1007)
+        }
+    }
+
+    /// A message beyond the framing layer's hard limit closes the connection with 1009.
+    @Test func hugeMessageClosesWith1009() async throws {
+        try await withParley { server in
+            let socket = try await server.connect()
+            socket.sendText(String(repeating: "x", count: 2 << 20))
+            #expect(try await socket.closeCode() == 1009)
+        }
+    }
+
+    /// A connection that does not join in time is told so and closed with 1008.
+    @Test func joinDeadlineClosesWith1008() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.joinTimeout = .milliseconds(300)
+        try await withParley(configuration) { server in
+            let socket = try await server.connect()
+            #expect(try await socket.next()["code"] as? String == "join-timeout")
+            #expect(try await socket.closeCode() == 1008)
+        }
+    }
+
+    /// A full room refuses the next person with room-full, and the person can try elsewhere.
+    @Test func fullRoomRefuses() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.signaling.maxPeersPerRoom = 2
+        try await withParley(configuration) { server in
+            _ = try await server.join("small", as: "Ada")
+            _ = try await server.join("small", as: "Bob")
+            let cy = try await server.connect()
+            cy.send(["type": "join", "room": "small", "name": "Cy"])
+            let refused = try await cy.next()
+            #expect(refused["code"] as? String == "room-full")
+            #expect((refused["message"] as? String)?.contains("2") == true)
+            cy.send(["type": "join", "room": "other", "name": "Cy"])
+            #expect(try await cy.next()["type"] as? String == "joined")
+        }
+    }
+
+    /// Configured ICE servers are handed to every client in joined.
+    @Test func joinedCarriesConfiguredIceServers() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.signaling.iceServers = [ICEServer(urls: ["stun:stun.example.org:3478"])]
+        try await withParley(configuration) { server in
+            let (_, joined) = try await server.join("r", as: "Ada")
+            let servers = try #require(joined["iceServers"] as? [[String: Any]])
+            #expect(servers.first?["urls"] as? [String] == ["stun:stun.example.org:3478"])
+            #expect(joined["protocol"] as? Int == 1)
+        }
+    }
+
+    /// Shutting the server down closes every signalling connection.
+    @Test func shutdownClosesConnections() async throws {
+        let code = try await withParley { server in
+            let (socket, _) = try await server.join("r", as: "Ada")
+            await server.group.triggerGracefulShutdown()
+            return try await socket.closeCode()
+        }
+        #expect(code == 1001 || code == 1000)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct WebClientServingTests {
+    /// The web client is served from the binary itself, with the right content types.
+    @Test func servesTheEmbeddedClient() async throws {
+        try await withParley { server in
+            let home = try await server.get("/")
+            #expect(home.status == 200)
+            #expect(home.contentType?.hasPrefix("text/html") == true)
+            let room = try await server.get("/r/daily-standup")
+            #expect(room.status == 200)
+            #expect(room.body.contains("<html") || room.body.contains("<!doctype") || room.body.contains("<!DOCTYPE"))
+            let library = try await server.get("/protocol.js")
+            #expect(library.status == 200)
+            #expect(library.contentType?.hasPrefix("text/javascript") == true)
+            #expect(library.body.contains("export"))
+        }
+    }
+
+    /// Invalid room names and unknown files are 404s.
+    @Test func refusesBadPaths() async throws {
+        try await withParley { server async throws in
+            #expect(try await server.get("/r/not%20valid").status == 404)
+            #expect(try await server.get("/nothing-here.js").status == 404)
+            #expect(try await server.get("/..%2FPackage.swift").status == 404)
+        }
+    }
+}

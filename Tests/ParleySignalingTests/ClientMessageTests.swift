@@ -1,0 +1,72 @@
+import ParleySignaling
+import Testing
+
+@Suite struct ClientMessageDecodingTests {
+    private func decode(_ text: String, maxBytes: Int = 65_536) -> Result<ClientMessage, SignalingError> {
+        ClientMessage.decode(text, maxBytes: maxBytes)
+    }
+
+    /// Every message type of protocol v1 decodes to its case, with defaults filled in.
+    @Test func decodesEveryType() throws {
+        #expect(
+            try decode(#"{"type":"join","room":"r1","name":" Ada "}"#).get()
+                == .join(room: RoomName("r1")!, name: DisplayName("Ada")!, audio: true, video: true))
+        #expect(
+            try decode(#"{"type":"join","room":"r1","name":"Ada","audio":false,"video":true,"extra":1}"#).get()
+                == .join(room: RoomName("r1")!, name: DisplayName("Ada")!, audio: false, video: true))
+        #expect(
+            try decode(#"{"type":"signal","to":"abc","data":{"candidate":{"candidate":"x","sdpMLineIndex":0}}}"#).get()
+                == .signal(
+                    to: PeerID("abc"),
+                    data: .object(["candidate": .object(["candidate": .string("x"), "sdpMLineIndex": .integer(0)])])))
+        #expect(try decode(#"{"type":"media","audio":false,"video":true}"#).get() == .media(audio: false, video: true))
+        #expect(try decode(#"{"type":"leave"}"#).get() == .leave)
+    }
+
+    /// Each kind of bad input maps to its own stable error code.
+    @Test(arguments: [
+        ("not json", SignalingError.Code.invalidJSON),
+        ("[1,2]", .invalidJSON),
+        ("\"join\"", .invalidJSON),
+        ("{}", .invalidMessage),
+        (#"{"type":7}"#, .invalidMessage),
+        (#"{"type":"dance"}"#, .unknownType),
+        (#"{"type":"join","room":"r"}"#, .invalidMessage),
+        (#"{"type":"join","room":"r","name":5}"#, .invalidMessage),
+        (#"{"type":"join","room":"r","name":"A","audio":"yes"}"#, .invalidMessage),
+        (#"{"type":"join","room":"bad room","name":"A"}"#, .invalidRoom),
+        (#"{"type":"join","room":"r","name":"   "}"#, .invalidName),
+        (#"{"type":"signal","to":"x"}"#, .invalidMessage),
+        (#"{"type":"signal","to":"x","data":"sdp"}"#, .invalidMessage),
+        (#"{"type":"signal","data":{}}"#, .invalidMessage),
+        (#"{"type":"media","audio":true}"#, .invalidMessage),
+    ])
+    func refusesBadInput(_ text: String, _ code: SignalingError.Code) {
+        #expect(throws: SignalingError.self) { try decode(text).get() }
+        if case .failure(let error) = decode(text) {
+            #expect(error.code == code)
+            #expect(!error.message.isEmpty)
+        }
+    }
+
+    /// A message over the limit is refused before parsing, and the error names the limit.
+    @Test func refusesOversizedMessageNamingTheLimit() {
+        let text = #"{"type":"leave","pad":""# + String(repeating: "x", count: 200) + #""}"#
+        guard case .failure(let error) = decode(text, maxBytes: 100) else {
+            Issue.record("oversized message was accepted")
+            return
+        }
+        #expect(error.code == .messageTooLarge)
+        #expect(error.message.contains("100 bytes"))
+    }
+
+    /// Deeply nested JSON is an error, not a crash.
+    @Test func survivesDeepNesting() {
+        let text = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        guard case .failure(let error) = decode(text, maxBytes: 1 << 20) else {
+            Issue.record("deep nesting was accepted")
+            return
+        }
+        #expect(error.code == .invalidJSON)
+    }
+}
