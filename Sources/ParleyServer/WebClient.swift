@@ -43,7 +43,9 @@ struct WebClient: Sendable {
         guard let webRoot else { return embedded[name] }
         // Only plain names: no path separators or dot-dot can walk out of the folder.
         guard !name.isEmpty, !name.hasPrefix("."),
-            name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }),
+            name.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)
+            }),
             let bytes = FileManager.default.contents(atPath: webRoot + "/" + name)
         else { return nil }
         return Asset(body: ByteBuffer(bytes: bytes), contentType: Self.contentType(of: name))

@@ -54,7 +54,8 @@ public struct Room: Sendable {
             // Deliberately the same answer for "gone", "never existed" and "in another room",
             // so that ids cannot be probed across rooms.
             return .send(
-                .error(SignalingError(.unknownPeer, "no other participant '\(target.rawValue.prefix(64))' in this room")),
+                .error(
+                    SignalingError(.unknownPeer, "no other participant '\(target.rawValue.prefix(64))' in this room")),
                 to: senderConnection)
         }
         return .send(.signal(from: sender, data: data), to: recipient.connection)

@@ -67,7 +67,9 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     public mutating func binaryReceived(from connection: ConnectionID) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
         return [
-            .send(.error(SignalingError(.binaryNotSupported, "send JSON in text frames; binary frames are not used")), to: connection)
+            .send(
+                .error(SignalingError(.binaryNotSupported, "send JSON in text frames; binary frames are not used")),
+                to: connection)
         ]
     }
 
@@ -81,7 +83,11 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         case (.awaitingJoin, _):
             return [.send(.error(SignalingError(.notJoined, "send \"join\" first")), to: connection)]
         case (.joined(let roomName, _), .join):
-            return [.send(.error(SignalingError(.alreadyJoined, "this connection is already in room '\(roomName)'")), to: connection)]
+            return [
+                .send(
+                    .error(SignalingError(.alreadyJoined, "this connection is already in room '\(roomName)'")),
+                    to: connection)
+            ]
         case (.joined(let roomName, let peer), .signal(let target, let data)):
             guard let room = rooms[roomName] else { return [] }
             return [room.relaySignal(from: peer, connection: connection, to: target, data: data)]

@@ -61,7 +61,8 @@ struct Serve: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0–65535, not \(port)") }
         guard maxPeers >= 2 else { throw ValidationError("--max-peers must be at least 2, not \(maxPeers)") }
         guard maxMessageBytes >= 4_096 else {
-            throw ValidationError("--max-message-bytes must be at least 4096 (an SDP offer is several KB), not \(maxMessageBytes)")
+            throw ValidationError(
+                "--max-message-bytes must be at least 4096 (an SDP offer is several KB), not \(maxMessageBytes)")
         }
         guard joinTimeout >= 1 else { throw ValidationError("--join-timeout must be at least 1 second") }
         guard pingInterval >= 1 else { throw ValidationError("--ping-interval must be at least 1 second") }

@@ -30,7 +30,8 @@ import Testing
             let relayed = try await bob.next()
             #expect(relayed["type"] as? String == "signal")
             #expect(relayed["from"] as? String == cyID)
-            #expect(((relayed["data"] as? [String: Any])?["description"] as? [String: Any])?["sdp"] as? String == "v=0\r\n")
+            #expect(
+                ((relayed["data"] as? [String: Any])?["description"] as? [String: Any])?["sdp"] as? String == "v=0\r\n")
 
             // Ada must not have received it: the next thing she gets is the answer to her own probe.
             ada.send(["type": "signal", "to": "nobody", "data": [:]])
@@ -103,7 +104,10 @@ import Testing
                 (#"{"type":"join","room":"../etc","name":"A"}"#, "invalid-room"),
                 (#"{"type":"join","room":"r","name":"\u0007"}"#, "invalid-name"),
                 (#"{"type":"signal","to":"x","data":{}}"#, "not-joined"),
-                (#"{"type":"join","room":"r","name":"A","pad":""# + String(repeating: "x", count: 10_000) + #""}"#, "message-too-large"),
+                (
+                    #"{"type":"join","room":"r","name":"A","pad":""# + String(repeating: "x", count: 10_000) + #""}"#,
+                    "message-too-large"
+                ),
                 (String(repeating: "[", count: 3_000) + String(repeating: "]", count: 3_000), "invalid-json"),
             ]
             for (text, code) in cases {
@@ -133,7 +137,8 @@ import Testing
     @Test func invalidUTF8ClosesWith1007() async throws {
         try await withParley { server in
             let socket = try await server.connect()
-            socket.sendFrame(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0x7B, 0xFF, 0xFE, 0x7D])))
+            socket.sendFrame(
+                WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0x7B, 0xFF, 0xFE, 0x7D])))
             #expect(try await socket.closeCode() == 1007)
         }
     }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Hummingbird
 import HummingbirdWSClient
 import Logging
@@ -10,6 +7,10 @@ import NIOWebSocket
 import ParleyServer
 import ServiceLifecycle
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Runs the real Parley application on a free port for the duration of `body`.
 func withParley<Value: Sendable>(

@@ -21,7 +21,8 @@ import Testing
         #expect(room.rawValue == "r")
         #expect(peers.isEmpty)
         #expect(iceServers == [stun])
-        #expect(hub.room(room)?.member(id)?.info == PeerInfo(id: id, name: DisplayName("Ada")!, audio: true, video: false))
+        #expect(
+            hub.room(room)?.member(id)?.info == PeerInfo(id: id, name: DisplayName("Ada")!, audio: true, video: false))
     }
 
     /// A newcomer gets everyone already there, in join order; they all get peer-joined.
@@ -88,7 +89,8 @@ import Testing
         var hub = makeHub()
         let ada = hub.openAndJoin(1, room: "r")
         let bob = hub.openAndJoin(2, room: "r")
-        #expect(hub.messageReceived(.leave, from: c1) == [.broadcast(.peerLeft(ada), to: [c2]), .close(c1, code: .normal)])
+        #expect(
+            hub.messageReceived(.leave, from: c1) == [.broadcast(.peerLeft(ada), to: [c2]), .close(c1, code: .normal)])
         #expect(hub.messageReceived(.signal(to: bob, data: .object([:])), from: c1).isEmpty)
         #expect(hub.textReceived(#"{"type":"leave"}"#, from: c1).isEmpty)
         #expect(hub.connectionClosed(c1).isEmpty)
@@ -128,7 +130,9 @@ import Testing
     @Test func joinComesFirstAndOnlyOnce() {
         var hub = makeHub()
         hub.connectionOpened(c1)
-        for message in [ClientMessage.signal(to: PeerID("x"), data: .object([:])), .media(audio: true, video: true), .leave] {
+        for message in [
+            ClientMessage.signal(to: PeerID("x"), data: .object([:])), .media(audio: true, video: true), .leave,
+        ] {
             #expect(errorCodes(hub.messageReceived(message, from: c1), to: 1) == [.notJoined])
         }
         _ = hub.openAndJoin(2, room: "r")
@@ -140,9 +144,14 @@ import Testing
     @Test func failedJoinCanBeRetried() {
         var hub = makeHub()
         hub.connectionOpened(c1)
-        #expect(errorCodes(hub.textReceived(#"{"type":"join","room":"no spaces","name":"A"}"#, from: c1), to: 1) == [.invalidRoom])
-        #expect(errorCodes(hub.textReceived(#"{"type":"join","room":"r","name":""}"#, from: c1), to: 1) == [.invalidName])
-        guard case .send(.joined, to: c1) = hub.textReceived(#"{"type":"join","room":"r","name":"A"}"#, from: c1).first else {
+        #expect(
+            errorCodes(hub.textReceived(#"{"type":"join","room":"no spaces","name":"A"}"#, from: c1), to: 1) == [
+                .invalidRoom
+            ])
+        #expect(
+            errorCodes(hub.textReceived(#"{"type":"join","room":"r","name":""}"#, from: c1), to: 1) == [.invalidName])
+        guard case .send(.joined, to: c1) = hub.textReceived(#"{"type":"join","room":"r","name":"A"}"#, from: c1).first
+        else {
             Issue.record("retry failed")
             return
         }
@@ -168,7 +177,9 @@ import Testing
         _ = hub.openAndJoin(2, room: "r")
         #expect(
             hub.joinDeadlinePassed(for: c1) == [
-                .close(c1, code: .policyViolation, finalError: SignalingError(.joinTimeout, "no \"join\" arrived in time after connecting"))
+                .close(
+                    c1, code: .policyViolation,
+                    finalError: SignalingError(.joinTimeout, "no \"join\" arrived in time after connecting"))
             ])
         #expect(hub.joinDeadlinePassed(for: c2).isEmpty)
         #expect(hub.textReceived(#"{"type":"join","room":"r","name":"Late"}"#, from: c1).isEmpty)
@@ -228,7 +239,8 @@ import Testing
                 let connection = ConnectionID(next)
                 next += 1
                 hub.connectionOpened(connection)
-                let actions = hub.textReceived(#"{"type":"join","room":"\#(room)","name":"P\#(next)"}"#, from: connection)
+                let actions = hub.textReceived(
+                    #"{"type":"join","room":"\#(room)","name":"P\#(next)"}"#, from: connection)
                 if case .send(.joined(let id, _, _, _), _) = actions.first {
                     roomOf[connection] = room
                     peerOf[connection] = id
@@ -252,7 +264,9 @@ import Testing
             let senderRoom = roomOf[sender]
             for (target, message) in deliveries(actions) {
                 if target == sender { continue }
-                #expect(roomOf[target] == senderRoom, "\(message) crossed from \(senderRoom ?? "-") to \(roomOf[target] ?? "-")")
+                #expect(
+                    roomOf[target] == senderRoom,
+                    "\(message) crossed from \(senderRoom ?? "-") to \(roomOf[target] ?? "-")")
             }
         }
     }
