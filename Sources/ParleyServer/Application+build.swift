@@ -1,11 +1,14 @@
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import ParleySignaling
 import ServiceLifecycle
+import UnixSignals
 
-/// Builds the whole Parley server from its configuration: web client, `/ws` signalling and
-/// the services that run beside them. `main` runs it; tests run the same on port 0.
+/// Builds the whole Parley server from its configuration: web client, `/ws` signalling,
+/// health and metrics endpoints, and the services that run beside them. Tests run it on
+/// port 0 inside a `ServiceGroup` of their own; `runParley` adds draining on signals.
 ///
 /// - Parameter onServerRunning: called with the bound port once connections are accepted.
 public func buildApplication(
@@ -13,7 +16,37 @@ public func buildApplication(
     logger: Logger = Logger(label: "parley"),
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let relay = SignalingRelay(configuration: configuration)
+    buildParts(configuration, logger: logger, onServerRunning: onServerRunning).application
+}
+
+/// Runs Parley until SIGTERM or SIGINT. The first signal starts a graceful drain (no new
+/// joins, clients told, calls may go on up to `drainTimeout`, or until the last one leaves);
+/// a second signal exits at once.
+public func runParley(
+    _ configuration: ParleyConfiguration,
+    logger: Logger = Logger(label: "parley"),
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) async throws {
+    let parts = buildParts(configuration, logger: logger, onServerRunning: onServerRunning)
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: parts.application),
+                .init(
+                    service: DrainOnSignal(relay: parts.relay, timeout: configuration.drainTimeout, logger: logger),
+                    successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            logger: logger))
+    try await group.run()
+}
+
+private func buildParts(
+    _ configuration: ParleyConfiguration,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void
+) -> (application: some ApplicationProtocol, relay: SignalingRelay) {
+    let metrics = ParleyMetrics()
+    let relay = SignalingRelay(configuration: configuration, metrics: metrics)
     let webClient = WebClient(webRoot: configuration.webRoot)
 
     let router = Router(context: BasicWebSocketRequestContext.self)
@@ -28,7 +61,20 @@ public func buildApplication(
         return try webClient.page("room.html")
     }
     router.get("/healthz") { _, _ in
+        // Alive: the process answers HTTP.
         "ok\n"
+    }
+    router.get("/readyz") { _, _ in
+        // Ready: accepting joins. A load balancer stops sending people here while draining.
+        relay.isDraining
+            ? Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "draining\n")))
+            : Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+    }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
     router.get("/:file") { _, context in
         try webClient.page(context.parameters.get("file") ?? "")
@@ -60,13 +106,52 @@ public func buildApplication(
         },
         logger: logger)
     app.addServices(SignalingShutdown(relay: relay))
-    return app
+    return (app, relay)
 }
 
 extension WebClient {
     fileprivate func page(_ name: String) throws -> Response {
         guard let response = response(for: name) else { throw HTTPError(.notFound) }
         return response
+    }
+}
+
+/// Waits for SIGTERM or SIGINT, then drains: returns (which shuts the group down gracefully)
+/// when the last participant has left or `timeout` has passed. A second signal exits at once.
+private struct DrainOnSignal: Service {
+    let relay: SignalingRelay
+    let timeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        var signalIterator = signals.makeAsyncIterator()
+        // Without a signal this service just waits for the group's own shutdown.
+        let first = await withGracefulShutdownHandler {
+            await signalIterator.next()
+        } onGracefulShutdown: {
+        }
+        guard let first, !Task.isCancelled else { return }
+        let seconds = Int(timeout.components.seconds)
+        logger.notice(
+            "Draining: no new joins; exiting when calls end or in \(seconds) s", metadata: ["signal": "\(first)"])
+        relay.startDrain(within: seconds)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var drained = relay.drained.makeAsyncIterator()
+                await drained.next()
+            }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask {
+                var iterator = signals.makeAsyncIterator()
+                if await iterator.next() != nil {
+                    logger.notice("Second signal: exiting now")
+                    exit(1)
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Logging
 import ParleySignaling
 
 /// Everything that can be configured about a Parley server, as one value.
@@ -23,6 +24,11 @@ public struct ParleyConfiguration: Sendable {
     /// Serve the web client from this folder instead of the copy built into the binary
     /// (for working on the client without rebuilding the server).
     public var webRoot: String?
+    /// On SIGTERM, how long calls may go on before the server exits anyway.
+    public var drainTimeout: Duration
+    /// Least severe log level written.
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
 
     public init(
         host: String = "127.0.0.1",
@@ -32,7 +38,10 @@ public struct ParleyConfiguration: Sendable {
         pingInterval: Duration = .seconds(15),
         outboxMessageLimit: Int = 512,
         outboxByteLimit: Int = 1 << 20,
-        webRoot: String? = nil
+        webRoot: String? = nil,
+        drainTimeout: Duration = .seconds(30),
+        logLevel: Logger.Level = .info,
+        logFormat: LogFormat = .text
     ) {
         self.host = host
         self.port = port
@@ -42,6 +51,9 @@ public struct ParleyConfiguration: Sendable {
         self.outboxMessageLimit = outboxMessageLimit
         self.outboxByteLimit = outboxByteLimit
         self.webRoot = webRoot
+        self.drainTimeout = drainTimeout
+        self.logLevel = logLevel
+        self.logFormat = logFormat
     }
 
     /// The largest WebSocket message the framing layer accepts at all. Messages between

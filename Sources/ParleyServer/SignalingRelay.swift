@@ -17,11 +17,19 @@ final class SignalingRelay: Sendable {
     private let state: Mutex<State>
     private let outboxMessageLimit: Int
     private let outboxByteLimit: Int
+    private let maxMessageBytes: Int
+    private let metrics: ParleyMetrics
+    /// Yields once draining has started and the last participant has left.
+    let drained: AsyncStream<Void>
+    private let drainedSink: AsyncStream<Void>.Continuation
 
-    init(configuration: ParleyConfiguration) {
+    init(configuration: ParleyConfiguration, metrics: ParleyMetrics) {
         self.state = Mutex(State(hub: SignalingHub(configuration: configuration.signaling)))
         self.outboxMessageLimit = configuration.outboxMessageLimit
         self.outboxByteLimit = configuration.outboxByteLimit
+        self.maxMessageBytes = configuration.signaling.maxMessageBytes
+        self.metrics = metrics
+        (drained, drainedSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// A WebSocket was accepted: returns its id and the outbox its writer must drain.
@@ -38,10 +46,14 @@ final class SignalingRelay: Sendable {
     }
 
     func textReceived(_ text: String, from connection: ConnectionID) {
-        handle { $0.textReceived(text, from: connection) }
+        // Parsing is the costly part of a message; done here, it stays outside the lock.
+        let decoded = ClientMessage.decode(text, maxBytes: maxMessageBytes)
+        metrics.messageReceived(type: (try? decoded.get())?.type ?? "invalid")
+        handle { $0.decodedMessageReceived(decoded, from: connection) }
     }
 
     func binaryReceived(from connection: ConnectionID) {
+        metrics.messageReceived(type: "binary")
         handle { $0.binaryReceived(from: connection) }
     }
 
@@ -56,13 +68,17 @@ final class SignalingRelay: Sendable {
         }
     }
 
-    func shutdown() {
-        handle { $0.shutdown() }
+    /// Starts the graceful drain: clients are told they have `seconds` left, joins are refused.
+    func startDrain(within seconds: Int) {
+        handle { $0.drainStarted(within: seconds) }
     }
 
-    /// Rooms and connections right now, for logs and tests.
-    var counts: (rooms: Int, connections: Int) {
-        state.withLock { ($0.hub.roomCount, $0.hub.connectionCount) }
+    var isDraining: Bool {
+        state.withLock { $0.hub.isDraining }
+    }
+
+    func shutdown() {
+        handle { $0.shutdown() }
     }
 
     private func handle(_ event: (inout SignalingHub<SystemRandomNumberGenerator>) -> [SignalingAction]) {
@@ -72,19 +88,29 @@ final class SignalingRelay: Sendable {
     }
 
     private func run(_ actions: [SignalingAction], in state: inout State) {
+        defer {
+            let hub = state.hub
+            metrics.record(rooms: hub.roomCount, participants: hub.participantCount, connections: hub.connectionCount)
+            if hub.isDraining && hub.participantCount == 0 {
+                drainedSink.yield()
+            }
+        }
         var actions = actions
         while !actions.isEmpty {
             var tooSlow: [ConnectionID] = []
             for action in actions {
                 switch action {
                 case .send(let message, let connection):
+                    count(message, recipients: 1)
                     deliver(message.jsonText(), to: connection, in: state, tooSlow: &tooSlow)
                 case .broadcast(let message, let connections):
+                    count(message, recipients: connections.count)
                     let text = message.jsonText()
                     for connection in connections {
                         deliver(text, to: connection, in: state, tooSlow: &tooSlow)
                     }
                 case .close(let connection, let code, let finalError):
+                    if let finalError { count(.error(finalError), recipients: 1) }
                     state.outboxes[connection]?.close(
                         code: code, finalText: finalError.map { ServerMessage.error($0).jsonText() })
                 }
@@ -92,6 +118,16 @@ final class SignalingRelay: Sendable {
             // Dropping a slow client makes more actions (peer-left for its room), which can in
             // turn find more slow clients; each round removes at least one, so this ends.
             actions = tooSlow.flatMap { state.hub.deliveryFailed(to: $0) }
+        }
+    }
+
+    private func count(_ message: ServerMessage, recipients: Int) {
+        metrics.messagesSent(type: message.type, count: recipients)
+        if case .error(let error) = message {
+            metrics.errorSent(code: error.code.rawValue)
+            if error.rejectsJoin {
+                metrics.joinRejected(reason: error.code.rawValue)
+            }
         }
     }
 

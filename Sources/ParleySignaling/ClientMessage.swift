@@ -14,6 +14,16 @@ public enum ClientMessage: Hashable, Sendable {
     case media(audio: Bool, video: Bool)
     /// Leave the room and close the connection.
     case leave
+
+    /// The `type` field on the wire.
+    public var type: String {
+        switch self {
+        case .join: "join"
+        case .signal: "signal"
+        case .media: "media"
+        case .leave: "leave"
+        }
+    }
 }
 
 extension ClientMessage {

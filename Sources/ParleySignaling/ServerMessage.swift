@@ -52,41 +52,53 @@ public enum ServerMessage: Hashable, Sendable {
     case peerLeft(PeerID)
     case peerMedia(id: PeerID, audio: Bool, video: Bool)
     case signal(from: PeerID, data: JSONValue)
+    /// The server is shutting down: calls may go on for up to `seconds`, no one can join.
+    case draining(seconds: Int)
     case error(SignalingError)
+
+    /// The `type` field on the wire.
+    public var type: String {
+        switch self {
+        case .joined: "joined"
+        case .peerJoined: "peer-joined"
+        case .peerLeft: "peer-left"
+        case .peerMedia: "peer-media"
+        case .signal: "signal"
+        case .draining: "draining"
+        case .error: "error"
+        }
+    }
 }
 
 extension ServerMessage: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case type, `protocol`, id, room, peers, iceServers, peer, audio, video, from, data, code, message
+        case type, `protocol`, id, room, peers, iceServers, peer, audio, video, from, data, code, message, seconds
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
         switch self {
         case .joined(let id, let room, let peers, let iceServers):
-            try container.encode("joined", forKey: .type)
             try container.encode(protocolVersion, forKey: .protocol)
             try container.encode(id.rawValue, forKey: .id)
             try container.encode(room.rawValue, forKey: .room)
             try container.encode(peers, forKey: .peers)
             try container.encode(iceServers, forKey: .iceServers)
         case .peerJoined(let peer):
-            try container.encode("peer-joined", forKey: .type)
             try container.encode(peer, forKey: .peer)
         case .peerLeft(let id):
-            try container.encode("peer-left", forKey: .type)
             try container.encode(id.rawValue, forKey: .id)
         case .peerMedia(let id, let audio, let video):
-            try container.encode("peer-media", forKey: .type)
             try container.encode(id.rawValue, forKey: .id)
             try container.encode(audio, forKey: .audio)
             try container.encode(video, forKey: .video)
         case .signal(let from, let data):
-            try container.encode("signal", forKey: .type)
             try container.encode(from.rawValue, forKey: .from)
             try container.encode(data, forKey: .data)
+        case .draining(let seconds):
+            try container.encode(seconds, forKey: .seconds)
         case .error(let error):
-            try container.encode("error", forKey: .type)
             try container.encode(error.code.rawValue, forKey: .code)
             try container.encode(error.message, forKey: .message)
         }

@@ -17,10 +17,19 @@ public struct SignalingError: Error, Hashable, Sendable {
         case unknownPeer = "unknown-peer"
         case joinTimeout = "join-timeout"
         case slowConsumer = "slow-consumer"
+        case serverDraining = "server-draining"
     }
 
     public var code: Code
     public var message: String
+
+    /// Whether this error answers a `join` that was refused (counted as a rejected join).
+    public var rejectsJoin: Bool {
+        switch code {
+        case .invalidRoom, .invalidName, .roomFull, .serverDraining: true
+        default: false
+        }
+    }
 
     public init(_ code: Code, _ message: String) {
         self.code = code

@@ -33,6 +33,8 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     private var connections: [ConnectionID: ConnectionState] = [:]
     private var rooms: [RoomName: Room] = [:]
     private var peerIDsInUse: Set<PeerID> = []
+    /// Set once the server starts shutting down; no one can join after that.
+    public private(set) var isDraining = false
 
     public init(configuration: SignalingConfiguration, random: Random) {
         self.configuration = configuration
@@ -43,6 +45,8 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     public var roomCount: Int { rooms.count }
     /// Open connections, joined or not.
     public var connectionCount: Int { connections.count }
+    /// Connections that are in a room.
+    public var participantCount: Int { peerIDsInUse.count }
 
     public func room(_ name: RoomName) -> Room? { rooms[name] }
 
@@ -54,8 +58,15 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
 
     /// A text frame arrived.
     public mutating func textReceived(_ text: String, from connection: ConnectionID) -> [SignalingAction] {
+        decodedMessageReceived(ClientMessage.decode(text, maxBytes: configuration.maxMessageBytes), from: connection)
+    }
+
+    /// A text frame arrived and was decoded already (the shell decodes outside its lock).
+    public mutating func decodedMessageReceived(
+        _ decoded: Result<ClientMessage, SignalingError>, from connection: ConnectionID
+    ) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
-        switch ClientMessage.decode(text, maxBytes: configuration.maxMessageBytes) {
+        switch decoded {
         case .success(let message):
             return messageReceived(message, from: connection)
         case .failure(let error):
@@ -127,6 +138,16 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         return actions
     }
 
+    /// The server will shut down within `seconds`: joined clients are told so that calls can
+    /// wind down, and nobody new may join.
+    public mutating func drainStarted(within seconds: Int) -> [SignalingAction] {
+        isDraining = true
+        let joined = connections.compactMap { connection, state -> ConnectionID? in
+            if case .joined = state { connection } else { nil }
+        }
+        return joined.isEmpty ? [] : [.broadcast(.draining(seconds: seconds), to: joined)]
+    }
+
     /// The server is shutting down: every connection is closed with "going away".
     public mutating func shutdown() -> [SignalingAction] {
         var actions: [SignalingAction] = []
@@ -142,6 +163,10 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     private mutating func join(
         _ roomName: RoomName, as name: DisplayName, audio: Bool, video: Bool, from connection: ConnectionID
     ) -> [SignalingAction] {
+        guard !isDraining else {
+            let error = SignalingError(.serverDraining, "the server is shutting down; try again in a minute")
+            return [.send(.error(error), to: connection)]
+        }
         var room = rooms[roomName] ?? Room(name: roomName)
         var id = PeerID.random(using: &random)
         while peerIDsInUse.contains(id) {

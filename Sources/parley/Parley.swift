@@ -1,16 +1,14 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
 import ParleyServer
-import ParleySignaling
 
 @main
 struct Parley: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Self-hosted video calls: open a room link in a browser and talk.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Config.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -22,15 +20,68 @@ struct Serve: AsyncParsableCommand {
             Browsers allow camera and microphone only on https:// or on localhost, so to call \
             across a network put Parley behind an HTTPS reverse proxy.
 
-            Stops gracefully on SIGTERM or SIGINT (Ctrl-C): connected clients are told the \
-            server is going away.
+            Every option can also be set by an environment variable (PARLEY_ and the option's \
+            name in capitals with _, e.g. PARLEY_MAX_PEERS=4) or in a JSON config file \
+            (--config). Flags win over the environment, which wins over the file.
+
+            SIGTERM or SIGINT starts a graceful drain: no new joins, clients are told, calls may \
+            go on for --drain-timeout seconds; a second signal exits at once.
             """)
 
-    @Option(help: "Address to listen on. Use 0.0.0.0 to accept connections from other machines.")
-    var host = "127.0.0.1"
+    @OptionGroup var options: ServerOptions
 
-    @Option(help: "TCP port for HTTP and WebSocket. 0 picks a free port and prints it.")
-    var port = 8080
+    func run() async throws {
+        let configuration = try options.resolve()
+        bootstrapLogging(configuration)
+        let host = configuration.host
+        try await runParley(configuration, logger: Logger(label: "parley")) { port in
+            // One stable line on stdout, for people and for scripts that started us on port 0.
+            FileHandle.standardOutput.write(Data("Parley listening on http://\(host):\(port)\n".utf8))
+        }
+    }
+
+    private func bootstrapLogging(_ configuration: ParleyConfiguration) {
+        let level = configuration.logLevel
+        let format = configuration.logFormat
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                switch format {
+                case .text: StreamLogHandler.standardError(label: label)
+                case .json: JSONLogHandler(label: label)
+                }
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the effective configuration (flags, environment, config file, defaults), secrets redacted.")
+
+    @OptionGroup var options: ServerOptions
+
+    func run() throws {
+        let configuration = try options.resolve()
+        let rows = configuration.describedSettings()
+        let width = rows.map(\.name.count).max() ?? 0
+        for row in rows {
+            print(row.name.padding(toLength: width, withPad: " ", startingAt: 0), " ", row.value)
+        }
+    }
+}
+
+/// The server's options. All optional here: a flag left out falls back to the environment,
+/// the config file, then the default, which the help text states.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "JSON config file whose keys are these option names (env: PARLEY_CONFIG).")
+    var config: String?
+
+    @Option(help: "Address to listen on; 0.0.0.0 for every interface. (default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "TCP port for HTTP and WebSocket; 0 picks a free port and prints it. (default: 8080)")
+    var port: String?
 
     @Option(
         name: .customLong("ice-server"),
@@ -39,63 +90,51 @@ struct Serve: AsyncParsableCommand {
             discussion: "Empty by default, which is enough when everyone is on the same network."))
     var iceServers: [String] = []
 
-    @Option(help: "Most participants in one room. Every participant sends its video to each other one.")
-    var maxPeers = 8
+    @Option(help: "Most participants in one room; each sends its video to every other one. (default: 8)")
+    var maxPeers: String?
 
-    @Option(help: "Largest signalling message accepted, in bytes.")
-    var maxMessageBytes = 65_536
+    @Option(help: "Largest signalling message accepted, in bytes. (default: 65536)")
+    var maxMessageBytes: String?
 
-    @Option(help: "Seconds a new connection has to join a room before it is closed.")
-    var joinTimeout = 10
+    @Option(help: "Seconds a new connection has to join a room before it is closed. (default: 10)")
+    var joinTimeout: String?
 
-    @Option(help: "Seconds between WebSocket pings; a client that misses one is disconnected.")
-    var pingInterval = 15
+    @Option(help: "Seconds between WebSocket pings; a client that misses one is disconnected. (default: 15)")
+    var pingInterval: String?
 
-    @Option(help: "Serve the web client from this folder instead of the built-in copy (for client development).")
+    @Option(help: "Seconds calls may go on after SIGTERM before the server exits. (default: 30)")
+    var drainTimeout: String?
+
+    @Option(help: "Serve the web client from this folder instead of the built-in copy (client development).")
     var webRoot: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical. (default: info)")
+    var logLevel: String?
 
-    func validate() throws {
-        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0–65535, not \(port)") }
-        guard maxPeers >= 2 else { throw ValidationError("--max-peers must be at least 2, not \(maxPeers)") }
-        guard maxMessageBytes >= 4_096 else {
-            throw ValidationError(
-                "--max-message-bytes must be at least 4096 (an SDP offer is several KB), not \(maxMessageBytes)")
-        }
-        guard joinTimeout >= 1 else { throw ValidationError("--join-timeout must be at least 1 second") }
-        guard pingInterval >= 1 else { throw ValidationError("--ping-interval must be at least 1 second") }
-        for url in iceServers where !["stun:", "stuns:", "turn:", "turns:"].contains(where: url.hasPrefix) {
-            throw ValidationError("--ice-server must start with stun:, stuns:, turn: or turns:, not '\(url)'")
-        }
-    }
+    @Option(help: "Log format: text, or json for one JSON object per line. (default: text)")
+    var logFormat: String?
 
-    func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+    /// The configuration from flags, environment, config file and defaults, in that order.
+    func resolve() throws -> ParleyConfiguration {
+        let flags: [String: [String]] = [
+            "host": host.map { [$0] } ?? [],
+            "port": port.map { [$0] } ?? [],
+            "ice-server": iceServers,
+            "max-peers": maxPeers.map { [$0] } ?? [],
+            "max-message-bytes": maxMessageBytes.map { [$0] } ?? [],
+            "join-timeout": joinTimeout.map { [$0] } ?? [],
+            "ping-interval": pingInterval.map { [$0] } ?? [],
+            "drain-timeout": drainTimeout.map { [$0] } ?? [],
+            "web-root": webRoot.map { [$0] } ?? [],
+            "log-level": logLevel.map { [$0] } ?? [],
+            "log-format": logFormat.map { [$0] } ?? [],
+        ]
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            return try ParleyConfiguration.resolve(
+                flags: flags, environment: environment, configFile: config ?? environment["PARLEY_CONFIG"])
+        } catch {
+            throw ValidationError(error.description)
         }
-        let configuration = ParleyConfiguration(
-            host: host,
-            port: port,
-            signaling: SignalingConfiguration(
-                maxPeersPerRoom: maxPeers,
-                maxMessageBytes: maxMessageBytes,
-                iceServers: iceServers.map { ICEServer(urls: [$0]) }),
-            joinTimeout: .seconds(joinTimeout),
-            pingInterval: .seconds(pingInterval),
-            webRoot: webRoot)
-        let host = self.host
-        let app = buildApplication(configuration, logger: Logger(label: "parley")) { port in
-            // One stable line on stdout, for people and for scripts that started us on port 0.
-            let line = "Parley listening on http://\(host):\(port)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
-        }
-        try await app.runService()
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -229,3 +229,45 @@ import Testing
         }
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct OperationsEndpointTests {
+    /// /healthz and /readyz answer while the server runs normally.
+    @Test func healthAndReadiness() async throws {
+        try await withParley { server async throws in
+            #expect(try await server.get("/healthz").status == 200)
+            #expect(try await server.get("/readyz").status == 200)
+        }
+    }
+
+    /// After a scripted call, /metrics shows rooms, participants, messages by type, errors by
+    /// code and rejected joins, all prefixed parley_.
+    @Test func metricsAfterAScriptedCall() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.signaling.maxPeersPerRoom = 2
+        try await withParley(configuration) { server in
+            let (ada, _) = try await server.join("metrics-room", as: "Ada")
+            let (bob, bobJoined) = try await server.join("metrics-room", as: "Bob")
+            _ = try await ada.next()
+            ada.send(["type": "signal", "to": bobJoined["id"] as! String, "data": ["candidate": NSNull()]])
+            _ = try await bob.next()
+            let cy = try await server.connect()
+            cy.send(["type": "join", "room": "metrics-room", "name": "Cy"])
+            #expect(try await cy.next()["code"] as? String == "room-full")
+
+            let metrics = try await server.get("/metrics")
+            #expect(metrics.status == 200)
+            let lines = Set(metrics.body.split(separator: "\n").map(String.init))
+            #expect(lines.contains("parley_rooms 1.0"))
+            #expect(lines.contains("parley_participants 2.0"))
+            #expect(lines.contains("parley_connections 3.0"))
+            #expect(lines.contains(#"parley_messages_received_total{type="join"} 3"#))
+            #expect(lines.contains(#"parley_messages_received_total{type="signal"} 1"#))
+            #expect(lines.contains(#"parley_messages_sent_total{type="signal"} 1"#))
+            #expect(lines.contains(#"parley_errors_total{code="room-full"} 1"#))
+            #expect(lines.contains(#"parley_joins_rejected_total{reason="room-full"} 1"#))
+            #expect(lines.contains { $0.hasPrefix("parley_process_resident_memory_bytes ") })
+            #expect(
+                lines.filter { !$0.hasPrefix("#") && !$0.isEmpty }.allSatisfy { $0.hasPrefix("parley_") })
+        }
+    }
+}

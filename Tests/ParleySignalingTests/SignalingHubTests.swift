@@ -271,3 +271,24 @@ import Testing
         }
     }
 }
+
+@Suite struct DrainingTests {
+    /// Draining tells every joined client how long calls may go on, and refuses new joins.
+    @Test func drainingTellsJoinedClientsAndRefusesJoins() {
+        var hub = makeHub()
+        _ = hub.openAndJoin(1, room: "r")
+        _ = hub.openAndJoin(2, room: "s")
+        hub.connectionOpened(ConnectionID(3))
+        let actions = hub.drainStarted(within: 30)
+        guard case .broadcast(.draining(seconds: 30), let targets) = actions.first else {
+            Issue.record("expected a draining broadcast, got \(actions)")
+            return
+        }
+        #expect(Set(targets) == [ConnectionID(1), ConnectionID(2)])
+        let join = hub.textReceived(#"{"type":"join","room":"r","name":"Late"}"#, from: ConnectionID(3))
+        #expect(errorCodes(join, to: 3) == [.serverDraining])
+        #expect(hub.participantCount == 2)
+        _ = hub.connectionClosed(ConnectionID(1))
+        #expect(hub.participantCount == 1)
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import ParleySignaling
+
+/// How log lines are written.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// One human-readable line per event.
+    case text
+    /// One JSON object per line, for log collectors.
+    case json
+}
+
+/// A setting that could not be used; the message names the setting, the source and the rule.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+}
+
+extension ParleyConfiguration {
+    /// One configurable setting: its name (the flag `--NAME`, the config-file key NAME, the
+    /// environment variable `PARLEY_NAME` in upper case with `_`), how to apply a value and
+    /// how to show the current one.
+    public struct Setting: Sendable {
+        public let name: String
+        /// Secrets never appear in `parley config` output or logs.
+        public let isSecret: Bool
+        /// Repeatable flags; in the environment, comma-separated.
+        public let isList: Bool
+        let apply: @Sendable (inout ParleyConfiguration, [String]) throws -> Void
+        let current: @Sendable (ParleyConfiguration) -> String
+
+        public var environmentKey: String {
+            "PARLEY_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        }
+    }
+
+    struct SettingError: Error {
+        var reason: String
+    }
+
+    /// Every setting, in the order `parley config` shows them.
+    public static let settings: [Setting] = [
+        Setting(
+            name: "host", isSecret: false, isList: false, apply: { $0.host = try nonEmpty($1) }, current: { $0.host }),
+        Setting(
+            name: "port", isSecret: false, isList: false,
+            apply: { $0.port = try integer($1, in: 0...65_535) }, current: { "\($0.port)" }),
+        Setting(
+            name: "ice-server", isSecret: false, isList: true,
+            apply: { configuration, values in
+                for url in values where !["stun:", "stuns:", "turn:", "turns:"].contains(where: url.hasPrefix) {
+                    throw SettingError(reason: "'\(url)' must start with stun:, stuns:, turn: or turns:")
+                }
+                configuration.signaling.iceServers = values.map { ICEServer(urls: [$0]) }
+            },
+            current: { $0.signaling.iceServers.flatMap(\.urls).joined(separator: ",") }),
+        Setting(
+            name: "max-peers", isSecret: false, isList: false,
+            apply: { $0.signaling.maxPeersPerRoom = try integer($1, in: 2...1_000) },
+            current: { "\($0.signaling.maxPeersPerRoom)" }),
+        Setting(
+            name: "max-message-bytes", isSecret: false, isList: false,
+            apply: { $0.signaling.maxMessageBytes = try integer($1, in: 4_096...(1 << 20)) },
+            current: { "\($0.signaling.maxMessageBytes)" }),
+        Setting(
+            name: "join-timeout", isSecret: false, isList: false,
+            apply: { $0.joinTimeout = .seconds(try integer($1, in: 1...3_600)) },
+            current: { "\($0.joinTimeout.components.seconds)" }),
+        Setting(
+            name: "ping-interval", isSecret: false, isList: false,
+            apply: { $0.pingInterval = .seconds(try integer($1, in: 1...3_600)) },
+            current: { "\($0.pingInterval.components.seconds)" }),
+        Setting(
+            name: "drain-timeout", isSecret: false, isList: false,
+            apply: { $0.drainTimeout = .seconds(try integer($1, in: 0...86_400)) },
+            current: { "\($0.drainTimeout.components.seconds)" }),
+        Setting(
+            name: "web-root", isSecret: false, isList: false,
+            apply: { $0.webRoot = try nonEmpty($1) }, current: { $0.webRoot ?? "(built in)" }),
+        Setting(
+            name: "log-level", isSecret: false, isList: false,
+            apply: { $0.logLevel = try oneOf($1, Logger.Level.allCases) }, current: { $0.logLevel.rawValue }),
+        Setting(
+            name: "log-format", isSecret: false, isList: false,
+            apply: { $0.logFormat = try oneOf($1, LogFormat.allCases) }, current: { $0.logFormat.rawValue }),
+    ]
+
+    /// The configuration from every source, highest precedence first: command-line flags,
+    /// then `PARLEY_*` environment variables, then the config file (a JSON object whose keys
+    /// are the flag names), then the defaults.
+    ///
+    /// - Parameters:
+    ///   - flags: flag name (without dashes) → the values given on the command line.
+    ///   - environment: the process environment.
+    ///   - configFile: path of the config file, if any.
+    public static func resolve(
+        flags: [String: [String]], environment: [String: String], configFile: String?
+    ) throws(ConfigurationError) -> ParleyConfiguration {
+        assert(flags.keys.allSatisfy { key in settings.contains { $0.name == key } }, "a flag has no setting")
+        let file = try configFile.map { path throws(ConfigurationError) in try readConfigFile(path) } ?? [:]
+        if let unknown = file.keys.sorted().first(where: { key in !settings.contains { $0.name == key } }) {
+            throw ConfigurationError(description: "config file \(configFile ?? ""): unknown setting '\(unknown)'")
+        }
+        var configuration = ParleyConfiguration()
+        for setting in settings {
+            let values: [String]
+            let source: String
+            if let flagValues = flags[setting.name], !flagValues.isEmpty {
+                (values, source) = (flagValues, "--\(setting.name)")
+            } else if let text = environment[setting.environmentKey] {
+                let parts = setting.isList ? text.split(separator: ",").map { String($0) } : [text]
+                (values, source) = (parts.map { $0.trimmingCharacters(in: .whitespaces) }, setting.environmentKey)
+            } else if let fileValues = file[setting.name] {
+                (values, source) = (fileValues, "'\(setting.name)' in \(configFile ?? "")")
+            } else {
+                continue
+            }
+            do {
+                try setting.apply(&configuration, values)
+            } catch let error as SettingError {
+                throw ConfigurationError(description: "\(source): \(error.reason)")
+            } catch {
+                throw ConfigurationError(description: "\(source): \(error)")
+            }
+        }
+        return configuration
+    }
+
+    /// Every setting and its effective value, secrets redacted: what `parley config` prints.
+    public func describedSettings() -> [(name: String, environmentKey: String, value: String)] {
+        Self.settings.map { setting in
+            let value = setting.current(self)
+            return (setting.name, setting.environmentKey, setting.isSecret && !value.isEmpty ? "(redacted)" : value)
+        }
+    }
+
+    private static func readConfigFile(_ path: String) throws(ConfigurationError) -> [String: [String]] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(description: "config file \(path): cannot be read")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError(description: "config file \(path): not a JSON object")
+        }
+        var values: [String: [String]] = [:]
+        for (key, value) in object {
+            let items = (value as? [Any]) ?? [value]
+            values[key] = try items.map { item throws(ConfigurationError) in
+                switch item {
+                case let string as String: return string
+                case let number as NSNumber: return number.stringValue
+                default:
+                    throw ConfigurationError(description: "config file \(path): '\(key)' must be a string or number")
+                }
+            }
+        }
+        return values
+    }
+
+    private static func single(_ values: [String]) throws(SettingError) -> String {
+        guard values.count == 1, let value = values.first else {
+            throw SettingError(reason: "takes one value, got \(values.count)")
+        }
+        return value
+    }
+
+    private static func nonEmpty(_ values: [String]) throws(SettingError) -> String {
+        let value = try single(values)
+        guard !value.isEmpty else { throw SettingError(reason: "must not be empty") }
+        return value
+    }
+
+    private static func integer(_ values: [String], in range: ClosedRange<Int>) throws(SettingError) -> Int {
+        let text = try single(values)
+        guard let value = Int(text), range.contains(value) else {
+            throw SettingError(
+                reason: "'\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    private static func oneOf<Choice: RawRepresentable<String>>(
+        _ values: [String], _ choices: [Choice]
+    ) throws(SettingError) -> Choice {
+        let text = try single(values)
+        guard let choice = choices.first(where: { $0.rawValue == text }) else {
+            throw SettingError(reason: "'\(text)' is not one of \(choices.map(\.rawValue).joined(separator: ", "))")
+        }
+        return choice
+    }
+}

@@ -1,0 +1,65 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+
+/// Parley's metrics, kept in a registry of their own (not the process-wide `MetricsSystem`),
+/// so that every application instance, including each one a test starts, counts separately.
+/// `/metrics` serves them in Prometheus text format; every name starts with `parley_`.
+public struct ParleyMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let rooms: CoreMetrics.Gauge
+    private let participants: CoreMetrics.Gauge
+    private let connections: CoreMetrics.Gauge
+    private let residentMemory: CoreMetrics.Gauge
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        factory = PrometheusMetricsFactory(registry: registry)
+        rooms = CoreMetrics.Gauge(label: "parley_rooms", factory: factory)
+        participants = CoreMetrics.Gauge(label: "parley_participants", factory: factory)
+        connections = CoreMetrics.Gauge(label: "parley_connections", factory: factory)
+        residentMemory = CoreMetrics.Gauge(label: "parley_process_resident_memory_bytes", factory: factory)
+    }
+
+    func messageReceived(type: String) {
+        CoreMetrics.Counter(label: "parley_messages_received_total", dimensions: [("type", type)], factory: factory)
+            .increment()
+    }
+
+    func messagesSent(type: String, count: Int) {
+        CoreMetrics.Counter(label: "parley_messages_sent_total", dimensions: [("type", type)], factory: factory)
+            .increment(by: count)
+    }
+
+    func errorSent(code: String) {
+        CoreMetrics.Counter(label: "parley_errors_total", dimensions: [("code", code)], factory: factory).increment()
+    }
+
+    func joinRejected(reason: String) {
+        CoreMetrics.Counter(label: "parley_joins_rejected_total", dimensions: [("reason", reason)], factory: factory)
+            .increment()
+    }
+
+    func record(rooms: Int, participants: Int, connections: Int) {
+        self.rooms.record(rooms)
+        self.participants.record(participants)
+        self.connections.record(connections)
+    }
+
+    /// The Prometheus text exposition of every metric, process memory read just now.
+    func exposition() -> String {
+        if let bytes = Self.residentMemoryBytes() {
+            residentMemory.record(bytes)
+        }
+        return registry.emitToString()
+    }
+
+    /// Resident set size from /proc (Linux); nil elsewhere.
+    private static func residentMemoryBytes() -> Int64? {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int64(fields[1]) else { return nil }
+        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
