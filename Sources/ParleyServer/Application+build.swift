@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
@@ -7,16 +8,16 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Builds the whole Parley server from its configuration: web client, `/ws` signalling,
-/// health and metrics endpoints, and the services that run beside them. Tests run it on
-/// port 0 inside a `ServiceGroup` of their own; `runParley` adds draining on signals.
+/// health, metrics and admin endpoints, and the services that run beside them. Tests run it
+/// on port 0 inside a `ServiceGroup` of their own; `runParley` adds draining on signals.
 ///
 /// - Parameter onServerRunning: called with the bound port once connections are accepted.
 public func buildApplication(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
-    buildParts(configuration, logger: logger, onServerRunning: onServerRunning).application
+) async throws -> some ApplicationProtocol {
+    try await buildParts(configuration, logger: logger, onServerRunning: onServerRunning).application
 }
 
 /// Runs Parley until SIGTERM or SIGINT. The first signal starts a graceful drain (no new
@@ -27,7 +28,7 @@ public func runParley(
     logger: Logger = Logger(label: "parley"),
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws {
-    let parts = buildParts(configuration, logger: logger, onServerRunning: onServerRunning)
+    let parts = try await buildParts(configuration, logger: logger, onServerRunning: onServerRunning)
     let group = ServiceGroup(
         configuration: ServiceGroupConfiguration(
             services: [
@@ -40,16 +41,39 @@ public func runParley(
     try await group.run()
 }
 
+/// Opens the configured store (an in-memory SQLite database when no path is set).
+func openStore(_ configuration: ParleyConfiguration, logger: Logger) async throws -> SQLiteRoomStore {
+    try await SQLiteRoomStore.open(path: configuration.databasePath ?? ":memory:", logger: logger)
+}
+
+/// The join-token secret: configured, or generated once and kept in the store.
+func joinTokenSecret(_ configuration: ParleyConfiguration, store: some RoomStore) async throws -> String {
+    if let secret = configuration.tokenSecret { return secret }
+    return try await store.secret(named: "join-token") {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
+    }
+}
+
 private func buildParts(
     _ configuration: ParleyConfiguration,
     logger: Logger,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void
-) -> (application: some ApplicationProtocol, relay: SignalingRelay) {
+) async throws -> (application: some ApplicationProtocol, relay: SignalingRelay) {
+    let store = try await openStore(configuration, logger: logger)
+    let knownRooms: [RoomName: RoomSettings]
+    let tokens: JoinTokenAuthority
+    do {
+        knownRooms = try await store.loadRooms()
+        tokens = await JoinTokenAuthority(secret: try await joinTokenSecret(configuration, store: store))
+    } catch {
+        try? await store.close()
+        throw error
+    }
     let metrics = ParleyMetrics()
-    let relay = SignalingRelay(configuration: configuration, metrics: metrics)
+    let relay = SignalingRelay(configuration: configuration, knownRooms: knownRooms, tokens: tokens, metrics: metrics)
     let webClient = WebClient(webRoot: configuration.webRoot)
 
-    let router = Router(context: BasicWebSocketRequestContext.self)
+    let router = Router(context: ParleyRequestContext.self)
     router.get("/") { _, _ in
         try webClient.page("index.html")
     }
@@ -59,6 +83,13 @@ private func buildParts(
             throw HTTPError(.notFound, message: "Room names are 1–64 characters from A-Z a-z 0-9 _ -.")
         }
         return try webClient.page("room.html")
+    }
+    router.get("/ws") { request, _ -> Response in
+        // Upgrades never reach here; a plain GET, or an upgrade refused for its origin, does.
+        if let origin = request.headers[.origin] {
+            throw HTTPError(.forbidden, message: "WebSocket connections from \(origin.prefix(200)) are not allowed.")
+        }
+        throw HTTPError(.badRequest, message: "This is Parley's WebSocket endpoint (docs/PROTOCOL.md).")
     }
     router.get("/healthz") { _, _ in
         // Alive: the process answers HTTP.
@@ -76,26 +107,36 @@ private func buildParts(
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
+    AdminAPI(relay: relay, adminToken: configuration.adminToken).register(on: router)
     router.get("/:file") { _, context in
         try webClient.page(context.parameters.get("file") ?? "")
     }
 
-    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-    webSocketRouter.ws("/ws") { inbound, outbound, _ in
+    let webSocketRouter = Router(context: ParleyRequestContext.self)
+    let origins = OriginPolicy(allowed: configuration.allowedOrigins)
+    webSocketRouter.ws("/ws") { request, _ in
+        // Browsers send Origin; a page on another site must not open calls with the
+        // visitor's cookies or network position (cross-site WebSocket hijacking).
+        origins.allows(origin: request.headers[.origin], host: request.head.authority)
+            ? .upgrade([:]) : .dontUpgrade
+    } onUpgrade: { inbound, outbound, context in
         try await SignalingConnection(
             relay: relay, joinTimeout: configuration.joinTimeout, maxMessageBytes: configuration.frameHardLimit
-        ).run(inbound: inbound, outbound: outbound)
+        ).run(inbound: inbound, outbound: outbound, from: context.requestContext.clientAddress)
     }
 
     var app = Application(
         router: router,
         server: .http1WebSocketUpgrade(
             webSocketRouter: webSocketRouter,
-            configuration: WebSocketServerConfiguration(
-                maxFrameSize: configuration.frameHardLimit,
-                autoPing: .enabled(timePeriod: configuration.pingInterval),
-                closeTimeout: .seconds(5),
-                validateUTF8: true)),
+            configuration: .init(
+                http1: .init(
+                    idleTimeout: .nanoseconds(Int64(configuration.httpIdleTimeout.components.seconds) * 1_000_000_000)),
+                ws: WebSocketServerConfiguration(
+                    maxFrameSize: configuration.frameHardLimit,
+                    autoPing: .enabled(timePeriod: configuration.pingInterval),
+                    closeTimeout: .seconds(5),
+                    validateUTF8: true))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Parley"),
@@ -105,8 +146,47 @@ private func buildParts(
             await onServerRunning(port)
         },
         logger: logger)
-    app.addServices(SignalingShutdown(relay: relay))
+    app.addServices(SignalingShutdown(relay: relay), RoomPersistence(relay: relay, store: store, logger: logger))
     return (app, relay)
+}
+
+/// Which pages may open `/ws`: the server's own origin, and any configured ones.
+struct OriginPolicy: Sendable {
+    let allowed: Set<String>
+
+    init(allowed: [String]) {
+        self.allowed = Set(allowed.map { $0.lowercased() })
+    }
+
+    func allows(origin: String?, host: String?) -> Bool {
+        // No Origin: not a browser, which could send any Origin it liked anyway.
+        guard let origin = origin?.lowercased() else { return true }
+        if allowed.contains(origin) { return true }
+        guard let host = host?.lowercased(), let separator = origin.range(of: "://") else { return false }
+        return origin[separator.upperBound...] == host
+    }
+}
+
+/// Writes room settings to the store in the order the hub decided them; closes the store at
+/// the end.
+private struct RoomPersistence: Service {
+    let relay: SignalingRelay
+    let store: SQLiteRoomStore
+    let logger: Logger
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            for await (name, settings) in relay.roomsToSave.cancelOnGracefulShutdown() {
+                do {
+                    try await store.saveRoom(name, settings)
+                } catch {
+                    logger.error("Could not save room settings", metadata: ["room": "\(name)", "error": "\(error)"])
+                }
+            }
+        } onGracefulShutdown: {
+        }
+        try? await store.close()
+    }
 }
 
 extension WebClient {
@@ -124,17 +204,43 @@ private struct DrainOnSignal: Service {
     let logger: Logger
 
     func run() async throws {
+        // UnixSignalsSequence allows one iterator: one task reads every signal and reports the
+        // first; a second one ends the process on the spot.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        var signalIterator = signals.makeAsyncIterator()
-        // Without a signal this service just waits for the group's own shutdown.
-        let first = await withGracefulShutdownHandler {
-            await signalIterator.next()
-        } onGracefulShutdown: {
+        let (firstSignal, firstSignalSink) = AsyncStream.makeStream(of: UnixSignal.self)
+        let logger = self.logger
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var received = 0
+                for await signal in signals {
+                    received += 1
+                    if received == 1 {
+                        firstSignalSink.yield(signal)
+                    } else {
+                        logger.notice("Second signal: exiting now")
+                        exit(1)
+                    }
+                }
+            }
+            // Without a signal this service just waits for the group's own shutdown.
+            let first = await withGracefulShutdownHandler {
+                var iterator = firstSignal.makeAsyncIterator()
+                return await iterator.next()
+            } onGracefulShutdown: {
+                firstSignalSink.finish()
+            }
+            if let first {
+                await drain(after: first)
+            }
+            group.cancelAll()
         }
-        guard let first, !Task.isCancelled else { return }
+    }
+
+    private func drain(after signal: UnixSignal) async {
         let seconds = Int(timeout.components.seconds)
         logger.notice(
-            "Draining: no new joins; exiting when calls end or in \(seconds) s", metadata: ["signal": "\(first)"])
+            "Draining: no new joins; exiting when the last call ends or in \(seconds) s",
+            metadata: ["signal": "\(signal)"])
         relay.startDrain(within: seconds)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -142,13 +248,6 @@ private struct DrainOnSignal: Service {
                 await drained.next()
             }
             group.addTask { try? await Task.sleep(for: timeout) }
-            group.addTask {
-                var iterator = signals.makeAsyncIterator()
-                if await iterator.next() != nil {
-                    logger.notice("Second signal: exiting now")
-                    exit(1)
-                }
-            }
             await group.next()
             group.cancelAll()
         }

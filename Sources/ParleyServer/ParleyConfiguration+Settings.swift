@@ -74,6 +74,52 @@ extension ParleyConfiguration {
             apply: { $0.drainTimeout = .seconds(try integer($1, in: 0...86_400)) },
             current: { "\($0.drainTimeout.components.seconds)" }),
         Setting(
+            name: "database", isSecret: false, isList: false,
+            apply: { $0.databasePath = try nonEmpty($1) }, current: { $0.databasePath ?? "(in memory)" }),
+        Setting(
+            name: "require-token", isSecret: false, isList: false,
+            apply: { $0.signaling.requireToken = try boolean($1) }, current: { "\($0.signaling.requireToken)" }),
+        Setting(
+            name: "token-secret", isSecret: true, isList: false,
+            // HS256 needs a key at least as long as its 32-byte hash output.
+            apply: { $0.tokenSecret = try secret($1, minimumBytes: 32) }, current: { $0.tokenSecret ?? "" }),
+        Setting(
+            name: "precreated-rooms-only", isSecret: false, isList: false,
+            apply: { $0.signaling.requirePrecreatedRooms = try boolean($1) },
+            current: { "\($0.signaling.requirePrecreatedRooms)" }),
+        Setting(
+            name: "admin-token", isSecret: true, isList: false,
+            apply: { $0.adminToken = try secret($1, minimumBytes: 16) }, current: { $0.adminToken ?? "" }),
+        Setting(
+            name: "allowed-origin", isSecret: false, isList: true,
+            apply: { configuration, values in
+                for origin in values where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+                    throw SettingError(reason: "'\(origin)' must look like https://host[:port]")
+                }
+                configuration.allowedOrigins = values
+            },
+            current: { $0.allowedOrigins.joined(separator: ",") }),
+        Setting(
+            name: "max-connections-per-ip", isSecret: false, isList: false,
+            apply: { $0.limits.maxConnectionsPerAddress = try integer($1, in: 0...1_000_000) },
+            current: { "\($0.limits.maxConnectionsPerAddress)" }),
+        Setting(
+            name: "messages-per-second", isSecret: false, isList: false,
+            apply: { $0.limits.messagesPerSecond = Double(try integer($1, in: 1...100_000)) },
+            current: { "\(Int($0.limits.messagesPerSecond))" }),
+        Setting(
+            name: "joins-per-minute", isSecret: false, isList: false,
+            apply: { configuration, values in
+                let perMinute = try integer(values, in: 1...1_000_000)
+                configuration.limits.joinsPerSecond = Double(perMinute) / 60
+                configuration.limits.joinBurst = max(perMinute, 1)
+            },
+            current: { "\(Int(($0.limits.joinsPerSecond * 60).rounded()))" }),
+        Setting(
+            name: "http-idle-timeout", isSecret: false, isList: false,
+            apply: { $0.httpIdleTimeout = .seconds(try integer($1, in: 1...3_600)) },
+            current: { "\($0.httpIdleTimeout.components.seconds)" }),
+        Setting(
             name: "web-root", isSecret: false, isList: false,
             apply: { $0.webRoot = try nonEmpty($1) }, current: { $0.webRoot ?? "(built in)" }),
         Setting(
@@ -173,6 +219,22 @@ extension ParleyConfiguration {
         guard let value = Int(text), range.contains(value) else {
             throw SettingError(
                 reason: "'\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    private static func boolean(_ values: [String]) throws(SettingError) -> Bool {
+        switch try single(values).lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        case let text: throw SettingError(reason: "'\(text)' is not true or false")
+        }
+    }
+
+    private static func secret(_ values: [String], minimumBytes: Int) throws(SettingError) -> String {
+        let value = try single(values)
+        guard value.utf8.count >= minimumBytes else {
+            throw SettingError(reason: "must be at least \(minimumBytes) bytes long")
         }
         return value
     }

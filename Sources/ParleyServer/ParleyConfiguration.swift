@@ -29,6 +29,18 @@ public struct ParleyConfiguration: Sendable {
     /// Least severe log level written.
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// Per-connection and per-address rate and count limits.
+    public var limits: AbuseLimits
+    /// The SQLite database file for rooms and secrets; nil keeps everything in memory.
+    public var databasePath: String?
+    /// HS256 secret for join tokens. Generated and stored in the database if not given.
+    public var tokenSecret: String?
+    /// Bearer token for the admin API (`/api/admin`); the API is off without one.
+    public var adminToken: String?
+    /// Origins (scheme://host[:port]) allowed to open `/ws` besides the server's own.
+    public var allowedOrigins: [String]
+    /// Idle HTTP connections (including ones slow to send their headers) are closed after this.
+    public var httpIdleTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -41,7 +53,13 @@ public struct ParleyConfiguration: Sendable {
         webRoot: String? = nil,
         drainTimeout: Duration = .seconds(30),
         logLevel: Logger.Level = .info,
-        logFormat: LogFormat = .text
+        logFormat: LogFormat = .text,
+        limits: AbuseLimits = AbuseLimits(),
+        databasePath: String? = nil,
+        tokenSecret: String? = nil,
+        adminToken: String? = nil,
+        allowedOrigins: [String] = [],
+        httpIdleTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -54,6 +72,12 @@ public struct ParleyConfiguration: Sendable {
         self.drainTimeout = drainTimeout
         self.logLevel = logLevel
         self.logFormat = logFormat
+        self.limits = limits
+        self.databasePath = databasePath
+        self.tokenSecret = tokenSecret
+        self.adminToken = adminToken
+        self.allowedOrigins = allowedOrigins
+        self.httpIdleTimeout = httpIdleTimeout
     }
 
     /// The largest WebSocket message the framing layer accepts at all. Messages between

@@ -9,8 +9,13 @@ struct SignalingConnection {
     /// The framing layer's hard limit; the protocol's own (smaller) limit is the hub's.
     let maxMessageBytes: Int
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let (connection, outbox) = relay.open()
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, from address: String) async throws {
+        guard let (connection, outbox) = relay.open(from: address) else {
+            let error = SignalingError(.tooManyConnections, "your address has too many connections open already")
+            try await outbound.write(.text(ServerMessage.error(error).jsonText()))
+            try await outbound.close(.policyViolation, reason: nil)
+            return
+        }
         defer { relay.closed(connection) }
         try await withThrowingTaskGroup(of: Bool.self) { group in
             // Each child returns whether its end means the connection is over.
@@ -32,7 +37,7 @@ struct SignalingConnection {
                 // WebSocket layer then sends, so they are passed on, not swallowed.
                 for try await message in inbound.messages(maxSize: maxMessageBytes) {
                     switch message {
-                    case .text(let text): relay.textReceived(text, from: connection)
+                    case .text(let text): await relay.textReceived(text, from: connection)
                     case .binary: relay.binaryReceived(from: connection)
                     }
                 }

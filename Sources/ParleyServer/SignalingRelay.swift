@@ -1,58 +1,121 @@
+import Foundation
+import NIOPosix
 import ParleySignaling
 import Synchronization
+
+/// Rates and counts that protect the server from any one client or address.
+public struct AbuseLimits: Sendable {
+    /// Messages one connection may send: a burst, then a steady rate per second.
+    public var messageBurst: Int = 100
+    public var messagesPerSecond: Double = 50
+    /// Messages dropped in a row (over the rate) before the connection is closed.
+    public var maxDroppedMessages: Int = 200
+    /// Joins from one address: a burst, then a steady rate per second.
+    public var joinBurst: Int = 60
+    public var joinsPerSecond: Double = 1
+    /// Wrong room passwords from one address: a burst, then a steady rate per second.
+    public var failedPasswordBurst: Int = 5
+    public var failedPasswordsPerSecond: Double = 1.0 / 12
+    /// How long a wrong password's answer is held back.
+    public var wrongPasswordDelay: Duration = .seconds(1)
+    /// Open WebSocket connections from one address; 0 for no limit.
+    public var maxConnectionsPerAddress: Int = 100
+
+    public init() {}
+}
 
 /// The IO side of signalling: owns the pure `SignalingHub` and one `Outbox` per connection,
 /// feeds the hub the events the WebSocket handlers report, and runs the actions it returns.
 ///
-/// It makes no protocol decisions itself. Events are handled one at a time under a lock, and
-/// actions are queued before the lock is released, so every client sees messages in the order
-/// the hub decided them (a `peer-joined` never overtakes the `peer-left` before it).
+/// It makes no protocol decisions itself. It does the work the hub must not: the clock (rate
+/// limits), slow hashing and token checks, persistence. Events are handled one at a time
+/// under a lock, and actions are queued before the lock is released, so every client sees
+/// messages in the order the hub decided them.
 final class SignalingRelay: Sendable {
+    private struct Connection {
+        let outbox: Outbox
+        let address: String
+        var messages: TokenBucket
+        var droppedInARow = 0
+    }
+
     private struct State {
         var hub: SignalingHub<SystemRandomNumberGenerator>
-        var outboxes: [ConnectionID: Outbox] = [:]
+        var connections: [ConnectionID: Connection] = [:]
         var nextConnection: UInt64 = 1
+        var connectionsPerAddress: [String: Int] = [:]
+        var joinsPerAddress: [String: TokenBucket] = [:]
+        var failedPasswordsPerAddress: [String: TokenBucket] = [:]
     }
 
     private let state: Mutex<State>
-    private let outboxMessageLimit: Int
-    private let outboxByteLimit: Int
-    private let maxMessageBytes: Int
+    private let configuration: ParleyConfiguration
     private let metrics: ParleyMetrics
+    private let tokens: JoinTokenAuthority?
+    private let clock = ContinuousClock()
+    private let startedAt: ContinuousClock.Instant
     /// Yields once draining has started and the last participant has left.
     let drained: AsyncStream<Void>
     private let drainedSink: AsyncStream<Void>.Continuation
+    /// Room settings to persist, in the order the hub decided them.
+    let roomsToSave: AsyncStream<(RoomName, RoomSettings)>
+    private let roomsToSaveSink: AsyncStream<(RoomName, RoomSettings)>.Continuation
 
-    init(configuration: ParleyConfiguration, metrics: ParleyMetrics) {
-        self.state = Mutex(State(hub: SignalingHub(configuration: configuration.signaling)))
-        self.outboxMessageLimit = configuration.outboxMessageLimit
-        self.outboxByteLimit = configuration.outboxByteLimit
-        self.maxMessageBytes = configuration.signaling.maxMessageBytes
+    init(
+        configuration: ParleyConfiguration, knownRooms: [RoomName: RoomSettings], tokens: JoinTokenAuthority?,
+        metrics: ParleyMetrics
+    ) {
+        self.state = Mutex(State(hub: SignalingHub(configuration: configuration.signaling, knownRooms: knownRooms)))
+        self.configuration = configuration
         self.metrics = metrics
+        self.tokens = tokens
+        self.startedAt = clock.now
         (drained, drainedSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (roomsToSave, roomsToSaveSink) = AsyncStream.makeStream()
     }
 
-    /// A WebSocket was accepted: returns its id and the outbox its writer must drain.
-    func open() -> (ConnectionID, Outbox) {
-        let outbox = Outbox(messageLimit: outboxMessageLimit, byteLimit: outboxByteLimit)
-        let connection = state.withLock { state in
+    private var now: Duration { clock.now - startedAt }
+
+    /// A WebSocket was accepted from `address`: returns its id and the outbox its writer must
+    /// drain, or nil when that address already has as many connections as it may.
+    func open(from address: String) -> (ConnectionID, Outbox)? {
+        let limits = configuration.limits
+        let outbox = Outbox(messageLimit: configuration.outboxMessageLimit, byteLimit: configuration.outboxByteLimit)
+        return state.withLock { state in
+            let open = state.connectionsPerAddress[address, default: 0]
+            if limits.maxConnectionsPerAddress > 0 && open >= limits.maxConnectionsPerAddress {
+                return nil
+            }
+            state.connectionsPerAddress[address] = open + 1
             let connection = ConnectionID(state.nextConnection)
             state.nextConnection += 1
-            state.outboxes[connection] = outbox
+            state.connections[connection] = Connection(
+                outbox: outbox, address: address,
+                messages: TokenBucket(capacity: limits.messageBurst, ratePerSecond: limits.messagesPerSecond))
             state.hub.connectionOpened(connection)
-            return connection
+            return (connection, outbox)
         }
-        return (connection, outbox)
     }
 
-    func textReceived(_ text: String, from connection: ConnectionID) {
+    func textReceived(_ text: String, from connection: ConnectionID) async {
+        guard admitMessage(from: connection) else { return }
         // Parsing is the costly part of a message; done here, it stays outside the lock.
-        let decoded = ClientMessage.decode(text, maxBytes: maxMessageBytes)
+        var decoded = ClientMessage.decode(text, maxBytes: configuration.signaling.maxMessageBytes)
         metrics.messageReceived(type: (try? decoded.get())?.type ?? "invalid")
-        handle { $0.decodedMessageReceived(decoded, from: connection) }
+        var credentials = JoinCredentials()
+        switch decoded {
+        case .success(.join(let room, _, _, _, let password, let token)):
+            credentials = await checkCredentials(room: room, password: password, token: token, connection: connection)
+        case .success(.setPassword(let password)):
+            decoded = .success(.moderate(.setPassword(hash: await hashIfModerator(password, connection: connection))))
+        default:
+            break
+        }
+        handle { $0.decodedMessageReceived(decoded, from: connection, credentials: credentials) }
     }
 
     func binaryReceived(from connection: ConnectionID) {
+        guard admitMessage(from: connection) else { return }
         metrics.messageReceived(type: "binary")
         handle { $0.binaryReceived(from: connection) }
     }
@@ -63,7 +126,10 @@ final class SignalingRelay: Sendable {
 
     func closed(_ connection: ConnectionID) {
         state.withLock { state in
-            state.outboxes[connection] = nil
+            if let address = state.connections.removeValue(forKey: connection)?.address {
+                let remaining = state.connectionsPerAddress[address, default: 1] - 1
+                state.connectionsPerAddress[address] = remaining > 0 ? remaining : nil
+            }
             run(state.hub.connectionClosed(connection), in: &state)
         }
     }
@@ -79,6 +145,135 @@ final class SignalingRelay: Sendable {
 
     func shutdown() {
         handle { $0.shutdown() }
+        roomsToSaveSink.finish()
+    }
+
+    // MARK: Administration
+
+    func summaries() -> [RoomSummary] {
+        state.withLock { $0.hub.summaries() }
+    }
+
+    func createRoom(_ name: RoomName, settings: RoomSettings) -> Bool {
+        state.withLock { state in
+            let (created, actions) = state.hub.adminCreateRoom(name, settings: settings)
+            run(actions, in: &state)
+            return created
+        }
+    }
+
+    func closeRoom(_ name: RoomName) -> Bool {
+        state.withLock { state in
+            guard let actions = state.hub.adminCloseRoom(name) else { return false }
+            run(actions, in: &state)
+            return true
+        }
+    }
+
+    func kick(_ peer: PeerID, from room: RoomName) -> Bool {
+        state.withLock { state in
+            guard let actions = state.hub.adminKick(peer, from: room) else { return false }
+            run(actions, in: &state)
+            return true
+        }
+    }
+
+    // MARK: Steps
+
+    /// The per-connection token bucket: over the rate, a message is dropped with one
+    /// `rate-limited` error; a client that keeps going is closed.
+    private func admitMessage(from connection: ConnectionID) -> Bool {
+        let now = self.now
+        let limits = configuration.limits
+        return state.withLock { state in
+            guard var entry = state.connections[connection] else { return false }
+            defer { state.connections[connection] = entry }
+            if entry.messages.take(now: now) {
+                entry.droppedInARow = 0
+                return true
+            }
+            entry.droppedInARow += 1
+            if entry.droppedInARow == 1 {
+                let error = SignalingError(
+                    .rateLimited,
+                    "more than \(limits.messageBurst) messages at once or \(Int(limits.messagesPerSecond)) a second; messages are being dropped"
+                )
+                run([.send(.error(error), to: connection)], in: &state)
+            } else if entry.droppedInARow >= limits.maxDroppedMessages {
+                run(state.hub.rateLimitExceeded(by: connection), in: &state)
+            }
+            return false
+        }
+    }
+
+    /// Checks a join's password and token outside the lock: scrypt takes tens of milliseconds.
+    private func checkCredentials(
+        room: RoomName, password: String?, token: String?, connection: ConnectionID
+    ) async -> JoinCredentials {
+        let now = self.now
+        let limits = configuration.limits
+        let (passwordHash, allowed) = state.withLock { state -> (String?, Bool) in
+            guard let address = state.connections[connection]?.address else { return (nil, false) }
+            var joins =
+                state.joinsPerAddress[address]
+                ?? TokenBucket(capacity: limits.joinBurst, ratePerSecond: limits.joinsPerSecond)
+            let joinAllowed = joins.take(now: now)
+            state.joinsPerAddress[address] = joins
+            let failures =
+                state.failedPasswordsPerAddress[address]
+                ?? TokenBucket(capacity: limits.failedPasswordBurst, ratePerSecond: limits.failedPasswordsPerSecond)
+            var probe = failures
+            let guessAllowed = password == nil || probe.take(now: now)
+            Self.forgetFullBuckets(in: &state, now: now)
+            return (state.hub.settings(of: room)?.passwordHash, joinAllowed && guessAllowed)
+        }
+        var credentials = JoinCredentials(rateLimited: !allowed)
+        guard allowed else { return credentials }
+        if let token {
+            credentials.token = await tokens?.check(token) ?? .invalid("this server does not accept join tokens")
+        }
+        if let password, let passwordHash {
+            let matches = await Self.offload { PasswordHasher.verify(password, against: passwordHash) }
+            credentials.passwordMatches = matches
+            if !matches {
+                recordFailedPassword(from: connection, now: now)
+                try? await Task.sleep(for: limits.wrongPasswordDelay)
+            }
+        }
+        return credentials
+    }
+
+    private func recordFailedPassword(from connection: ConnectionID, now: Duration) {
+        let limits = configuration.limits
+        state.withLock { state in
+            guard let address = state.connections[connection]?.address else { return }
+            var failures =
+                state.failedPasswordsPerAddress[address]
+                ?? TokenBucket(capacity: limits.failedPasswordBurst, ratePerSecond: limits.failedPasswordsPerSecond)
+            _ = failures.take(now: now)
+            state.failedPasswordsPerAddress[address] = failures
+        }
+    }
+
+    /// Only a moderator's password is worth hashing; anyone else's request is refused by the
+    /// hub anyway, so it gets no hashing work out of the server.
+    private func hashIfModerator(_ password: String?, connection: ConnectionID) async -> String? {
+        guard let password, state.withLock({ $0.hub.role(of: connection) }) == .moderator else { return nil }
+        return await Self.offload { PasswordHasher.hash(password) }
+    }
+
+    /// Runs CPU-heavy work on NIO's blocking pool, off the cooperative threads that serve
+    /// everyone else.
+    private static func offload<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
+        (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
+    }
+
+    /// Per-address buckets that are full again carry no information; dropping them bounds
+    /// memory however many addresses come and go.
+    private static func forgetFullBuckets(in state: inout State, now: Duration) {
+        guard state.joinsPerAddress.count + state.failedPasswordsPerAddress.count > 10_000 else { return }
+        state.joinsPerAddress = state.joinsPerAddress.filter { !$0.value.isFull(now: now) }
+        state.failedPasswordsPerAddress = state.failedPasswordsPerAddress.filter { !$0.value.isFull(now: now) }
     }
 
     private func handle(_ event: (inout SignalingHub<SystemRandomNumberGenerator>) -> [SignalingAction]) {
@@ -111,8 +306,10 @@ final class SignalingRelay: Sendable {
                     }
                 case .close(let connection, let code, let finalError):
                     if let finalError { count(.error(finalError), recipients: 1) }
-                    state.outboxes[connection]?.close(
+                    state.connections[connection]?.outbox.close(
                         code: code, finalText: finalError.map { ServerMessage.error($0).jsonText() })
+                case .saveRoom(let name, let settings):
+                    roomsToSaveSink.yield((name, settings))
                 }
             }
             // Dropping a slow client makes more actions (peer-left for its room), which can in
@@ -132,7 +329,7 @@ final class SignalingRelay: Sendable {
     }
 
     private func deliver(_ text: String, to connection: ConnectionID, in state: State, tooSlow: inout [ConnectionID]) {
-        if case .full = state.outboxes[connection]?.enqueue(text) {
+        if case .full = state.connections[connection]?.outbox.enqueue(text) {
             tooSlow.append(connection)
         }
     }

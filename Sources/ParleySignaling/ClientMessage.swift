@@ -6,14 +6,22 @@
 
 /// A message from a client to the server (docs/PROTOCOL.md, "Client → server").
 public enum ClientMessage: Hashable, Sendable {
-    /// Enter `room` as `name`. `audio`/`video` say whether microphone and camera start on.
-    case join(room: RoomName, name: DisplayName, audio: Bool, video: Bool)
+    /// Enter `room` as `name` (which a join token may supply instead). `audio`/`video` say
+    /// whether microphone and camera start on; `password` and `token` are checked by the shell
+    /// before the hub sees the join (`JoinCredentials`).
+    case join(
+        room: RoomName, name: DisplayName?, audio: Bool, video: Bool, password: String? = nil, token: String? = nil)
     /// Relay `data` to the participant `to` of the sender's room.
     case signal(to: PeerID, data: JSONValue)
     /// The sender turned its microphone or camera on or off.
     case media(audio: Bool, video: Bool)
     /// Leave the room and close the connection.
     case leave
+    /// A moderator's request (anything but the password, which arrives in plain text).
+    case moderate(ModerationAction)
+    /// A moderator sets (or, with nil, removes) the room password. The shell hashes it and
+    /// hands the hub `.moderate(.setPassword(hash:))`.
+    case setPassword(String?)
 
     /// The `type` field on the wire.
     public var type: String {
@@ -22,6 +30,8 @@ public enum ClientMessage: Hashable, Sendable {
         case .signal: "signal"
         case .media: "media"
         case .leave: "leave"
+        case .moderate(let action): action.type
+        case .setPassword: "set-password"
         }
     }
 }
@@ -55,13 +65,18 @@ extension ClientMessage {
         switch type {
         case "join":
             let roomText = try requiredString("room", of: type, in: fields)
-            let nameText = try requiredString("name", of: type, in: fields)
+            let token = try optionalString("token", of: type, in: fields)
+            // With a token the name may come from the token instead.
+            let nameText =
+                token == nil
+                ? try requiredString("name", of: type, in: fields) : try optionalString("name", of: type, in: fields)
             guard let room = RoomName(roomText) else {
                 throw SignalingError(
                     .invalidRoom,
                     "room names are 1–\(RoomName.maxLength) characters from A-Z a-z 0-9 _ -")
             }
-            guard let name = DisplayName(nameText) else {
+            let name = nameText.flatMap(DisplayName.init)
+            guard nameText == nil || name != nil else {
                 throw SignalingError(
                     .invalidName,
                     "names are 1–\(DisplayName.maxLength) characters after trimming, without control characters")
@@ -69,7 +84,9 @@ extension ClientMessage {
             return .join(
                 room: room, name: name,
                 audio: try optionalBool("audio", of: type, in: fields) ?? true,
-                video: try optionalBool("video", of: type, in: fields) ?? true)
+                video: try optionalBool("video", of: type, in: fields) ?? true,
+                password: try optionalString("password", of: type, in: fields),
+                token: token)
         case "signal":
             let to = try requiredString("to", of: type, in: fields)
             guard let data = fields["data"], case .object = data else {
@@ -85,9 +102,27 @@ extension ClientMessage {
             return .media(audio: audio, video: video)
         case "leave":
             return .leave
+        case "kick": return .moderate(.kick(PeerID(try requiredString("id", of: type, in: fields))))
+        case "mute-request": return .moderate(.requestMute(PeerID(try requiredString("id", of: type, in: fields))))
+        case "mute-all": return .moderate(.muteAll)
+        case "lock": return .moderate(.lock)
+        case "unlock": return .moderate(.unlock)
+        case "end-room": return .moderate(.endRoom)
+        case "grant-moderator":
+            return .moderate(.grantModerator(PeerID(try requiredString("id", of: type, in: fields))))
+        case "revoke-moderator":
+            return .moderate(.revokeModerator(PeerID(try requiredString("id", of: type, in: fields))))
+        case "admit": return .moderate(.admit(PeerID(try requiredString("id", of: type, in: fields))))
+        case "deny": return .moderate(.deny(PeerID(try requiredString("id", of: type, in: fields))))
+        case "set-password":
+            let password = try optionalString("password", of: type, in: fields)
+            if let password, !(1...ClientMessage.maxPasswordLength).contains(password.count) {
+                throw SignalingError(
+                    .invalidMessage, "passwords are 1–\(ClientMessage.maxPasswordLength) characters; null removes it")
+            }
+            return .setPassword(password)
         default:
-            throw SignalingError(
-                .unknownType, "unknown message type \"\(type.prefix(64))\"; known: join, signal, media, leave")
+            throw SignalingError(.unknownType, "unknown message type \"\(type.prefix(64))\"")
         }
     }
 
@@ -98,6 +133,19 @@ extension ClientMessage {
             throw SignalingError(.invalidMessage, "\"\(type)\" needs a string field \"\(key)\"")
         }
         return value
+    }
+
+    /// Longest room password accepted; hashing cost must not grow with attacker input.
+    public static let maxPasswordLength = 256
+
+    private static func optionalString(
+        _ key: String, of type: String, in fields: [String: JSONValue]
+    ) throws(SignalingError) -> String? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard let string = value.stringValue else {
+            throw SignalingError(.invalidMessage, "\"\(key)\" of \"\(type)\" must be a string")
+        }
+        return string
     }
 
     private static func optionalBool(

@@ -1,8 +1,8 @@
-/// The participants of one room and the rules of talking within it.
+/// The participants of one room, its lobby, and the rules of talking within it.
 ///
 /// A state machine: each method is an event (someone joined, sent a signal, changed media,
-/// left) and returns what must be sent to whom. Everything a room sends goes to its own
-/// members only, which is what keeps rooms apart.
+/// left, was admitted) and returns what must be sent to whom. Everything a room sends goes to
+/// its own members and lobby only, which is what keeps rooms apart.
 public struct Room: Sendable {
     public struct Member: Hashable, Sendable {
         public var info: PeerInfo
@@ -13,18 +13,35 @@ public struct Room: Sendable {
     /// In the order they joined; `joined.peers` lists them in this order, and the protocol's
     /// "earlier joiner is polite" rule depends on it.
     public private(set) var members: [Member] = []
+    /// People waiting to be admitted, in the order they knocked.
+    public private(set) var lobby: [Member] = []
+    public var settings: RoomSettings
 
-    public init(name: RoomName) {
+    public init(name: RoomName, settings: RoomSettings) {
         self.name = name
+        self.settings = settings
     }
 
-    public var isEmpty: Bool { members.isEmpty }
+    /// No members and nobody waiting: the room can be forgotten until someone comes back.
+    public var isIdle: Bool { members.isEmpty && lobby.isEmpty }
+
+    public var hasModerator: Bool { members.contains { $0.info.role == .moderator } }
 
     public func member(_ id: PeerID) -> Member? {
         members.first { $0.info.id == id }
     }
 
-    /// `newcomer` entered the room: it learns who is here, the others learn of it.
+    public func waiting(_ id: PeerID) -> Member? {
+        lobby.first { $0.info.id == id }
+    }
+
+    var moderatorConnections: [ConnectionID] {
+        members.filter { $0.info.role == .moderator }.map(\.connection)
+    }
+
+    // MARK: Entering and leaving
+
+    /// `newcomer` enters the room: it learns who is here, the others learn of it.
     mutating func admit(
         _ newcomer: PeerInfo, connection: ConnectionID, maxMembers: Int, iceServers: [ICEServer]
     ) -> Result<[SignalingAction], SignalingError> {
@@ -37,14 +54,75 @@ public struct Room: Sendable {
         members.append(Member(info: newcomer, connection: connection))
         var actions: [SignalingAction] = [
             .send(
-                .joined(id: newcomer.id, room: name, peers: others.map(\.info), iceServers: iceServers),
+                .joined(
+                    you: newcomer, room: name, peers: others.map(\.info), iceServers: iceServers, settings: settings),
                 to: connection)
         ]
         if !others.isEmpty {
             actions.append(.broadcast(.peerJoined(newcomer), to: others.map(\.connection)))
         }
+        if newcomer.role == .moderator {
+            // A new moderator learns who is already waiting.
+            actions += lobby.map { .send(.knock($0.info), to: connection) }
+        }
         return .success(actions)
     }
+
+    /// `newcomer` waits in the lobby; moderators are told.
+    mutating func enterLobby(_ newcomer: PeerInfo, connection: ConnectionID, maxWaiting: Int) -> Result<
+        [SignalingAction], SignalingError
+    > {
+        guard lobby.count < maxWaiting else {
+            return .failure(SignalingError(.lobbyFull, "\(lobby.count) people are already waiting to enter '\(name)'"))
+        }
+        lobby.append(Member(info: newcomer, connection: connection))
+        var actions: [SignalingAction] = [.send(.lobby(room: name), to: connection)]
+        if !moderatorConnections.isEmpty {
+            actions.append(.broadcast(.knock(newcomer), to: moderatorConnections))
+        }
+        return .success(actions)
+    }
+
+    /// A waiting person is let in (by a moderator, or because the room was unlocked).
+    mutating func admitFromLobby(_ id: PeerID, maxMembers: Int, iceServers: [ICEServer]) -> Result<
+        [SignalingAction], SignalingError
+    > {
+        guard let index = lobby.firstIndex(where: { $0.info.id == id }) else {
+            return .failure(SignalingError(.unknownPeer, "nobody '\(id.rawValue.prefix(64))' is waiting"))
+        }
+        var waiting = lobby[index]
+        waiting.info.role = hasModerator ? .participant : .moderator
+        switch admit(waiting.info, connection: waiting.connection, maxMembers: maxMembers, iceServers: iceServers) {
+        case .success(let actions):
+            lobby.remove(at: index)
+            return .success(actions + endKnock(id))
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+
+    /// Takes `peer` out of the room or its lobby, by `leave`, a lost connection, a kick or a
+    /// denial. If the last moderator leaves, the earliest remaining participant takes over, so
+    /// that a room can always be run.
+    mutating func remove(_ peer: PeerID) -> [SignalingAction] {
+        if let index = lobby.firstIndex(where: { $0.info.id == peer }) {
+            lobby.remove(at: index)
+            return endKnock(peer)
+        }
+        guard let index = members.firstIndex(where: { $0.info.id == peer }) else { return [] }
+        let leaving = members.remove(at: index)
+        guard !members.isEmpty else { return [] }
+        var actions: [SignalingAction] = [.broadcast(.peerLeft(peer), to: members.map(\.connection))]
+        if leaving.info.role == .moderator, !hasModerator,
+            let heir = members.firstIndex(where: { $0.info.role == .participant })
+        {
+            members[heir].info.role = .moderator
+            actions += roleChanged(members[heir].info.id, to: .moderator)
+        }
+        return actions
+    }
+
+    // MARK: Talking
 
     /// `sender` asked to relay `data` to `target`, which must be another member of this room.
     func relaySignal(
@@ -61,19 +139,41 @@ public struct Room: Sendable {
         return .send(.signal(from: sender, data: data), to: recipient.connection)
     }
 
-    /// `peer` turned its microphone or camera on or off.
+    /// `peer` turned its microphone or camera on or off. A viewer's are always off.
     mutating func changeMedia(of peer: PeerID, audio: Bool, video: Bool) -> [SignalingAction] {
         guard let index = members.firstIndex(where: { $0.info.id == peer }) else { return [] }
-        members[index].info.audio = audio
-        members[index].info.video = video
+        let isViewer = members[index].info.role == .viewer
+        members[index].info.audio = audio && !isViewer
+        members[index].info.video = video && !isViewer
+        let info = members[index].info
         let others = members.filter { $0.info.id != peer }.map(\.connection)
-        return others.isEmpty ? [] : [.broadcast(.peerMedia(id: peer, audio: audio, video: video), to: others)]
+        return others.isEmpty
+            ? [] : [.broadcast(.peerMedia(id: peer, audio: info.audio, video: info.video), to: others)]
     }
 
-    /// `peer` left, by `leave` or by losing its connection.
-    mutating func remove(_ peer: PeerID) -> [SignalingAction] {
-        guard let index = members.firstIndex(where: { $0.info.id == peer }) else { return [] }
-        members.remove(at: index)
-        return members.isEmpty ? [] : [.broadcast(.peerLeft(peer), to: members.map(\.connection))]
+    // MARK: Moderation
+
+    mutating func setRole(of peer: PeerID, to role: Role) -> [SignalingAction]? {
+        guard let index = members.firstIndex(where: { $0.info.id == peer }) else { return nil }
+        members[index].info.role = role
+        var actions = roleChanged(peer, to: role)
+        if role == .moderator {
+            actions += lobby.map { .send(.knock($0.info), to: members[index].connection) }
+        }
+        return actions
+    }
+
+    /// Everyone in the room and its lobby learns the new lock and password state.
+    mutating func changeSettings(_ newSettings: RoomSettings) -> [SignalingAction] {
+        settings = newSettings
+        return members.isEmpty ? [] : [.broadcast(.roomState(settings), to: members.map(\.connection))]
+    }
+
+    private func roleChanged(_ peer: PeerID, to role: Role) -> [SignalingAction] {
+        [.broadcast(.peerRole(id: peer, role: role), to: members.map(\.connection))]
+    }
+
+    private func endKnock(_ peer: PeerID) -> [SignalingAction] {
+        moderatorConnections.isEmpty ? [] : [.broadcast(.knockEnded(peer), to: moderatorConnections)]
     }
 }

@@ -13,12 +13,14 @@ public struct PeerInfo: Hashable, Sendable, Encodable {
     public var name: DisplayName
     public var audio: Bool
     public var video: Bool
+    public var role: Role
 
-    public init(id: PeerID, name: DisplayName, audio: Bool, video: Bool) {
+    public init(id: PeerID, name: DisplayName, audio: Bool, video: Bool, role: Role = .participant) {
         self.id = id
         self.name = name
         self.audio = audio
         self.video = video
+        self.role = role
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -27,9 +29,10 @@ public struct PeerInfo: Hashable, Sendable, Encodable {
         try container.encode(name.rawValue, forKey: .name)
         try container.encode(audio, forKey: .audio)
         try container.encode(video, forKey: .video)
+        try container.encode(role, forKey: .role)
     }
 
-    private enum CodingKeys: String, CodingKey { case id, name, audio, video }
+    private enum CodingKeys: String, CodingKey { case id, name, audio, video, role }
 }
 
 /// An `RTCIceServer` as handed to browsers in `joined.iceServers`.
@@ -47,7 +50,19 @@ public struct ICEServer: Hashable, Sendable, Codable {
 
 /// A message from the server to a client (docs/PROTOCOL.md, "Server → client").
 public enum ServerMessage: Hashable, Sendable {
-    case joined(id: PeerID, room: RoomName, peers: [PeerInfo], iceServers: [ICEServer])
+    /// You are in. `you` is how the others see you (your id, name and role).
+    case joined(you: PeerInfo, room: RoomName, peers: [PeerInfo], iceServers: [ICEServer], settings: RoomSettings)
+    /// The room is locked: you wait until a moderator admits you (then `joined`) or not.
+    case lobby(room: RoomName)
+    /// To moderators: someone is waiting in the lobby.
+    case knock(PeerInfo)
+    /// To moderators: the person stopped waiting (admitted, denied or gone).
+    case knockEnded(PeerID)
+    case peerRole(id: PeerID, role: Role)
+    /// A moderator asks you to mute your microphone.
+    case muteRequest(from: PeerID)
+    /// The room was locked or unlocked, or its password set or removed.
+    case roomState(RoomSettings)
     case peerJoined(PeerInfo)
     case peerLeft(PeerID)
     case peerMedia(id: PeerID, audio: Bool, video: Bool)
@@ -60,6 +75,12 @@ public enum ServerMessage: Hashable, Sendable {
     public var type: String {
         switch self {
         case .joined: "joined"
+        case .lobby: "lobby"
+        case .knock: "knock"
+        case .knockEnded: "knock-ended"
+        case .peerRole: "peer-role"
+        case .muteRequest: "mute-request"
+        case .roomState: "room-state"
         case .peerJoined: "peer-joined"
         case .peerLeft: "peer-left"
         case .peerMedia: "peer-media"
@@ -72,19 +93,38 @@ public enum ServerMessage: Hashable, Sendable {
 
 extension ServerMessage: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case type, `protocol`, id, room, peers, iceServers, peer, audio, video, from, data, code, message, seconds
+        case type, `protocol`, id, role, room, peers, iceServers, peer, audio, video, from, data, code, message, seconds
+        case locked, hasPassword, name
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(type, forKey: .type)
         switch self {
-        case .joined(let id, let room, let peers, let iceServers):
+        case .joined(let you, let room, let peers, let iceServers, let settings):
             try container.encode(protocolVersion, forKey: .protocol)
-            try container.encode(id.rawValue, forKey: .id)
+            try container.encode(you.id.rawValue, forKey: .id)
+            try container.encode(you.name.rawValue, forKey: .name)
+            try container.encode(you.role, forKey: .role)
             try container.encode(room.rawValue, forKey: .room)
             try container.encode(peers, forKey: .peers)
             try container.encode(iceServers, forKey: .iceServers)
+            try container.encode(settings.locked, forKey: .locked)
+            try container.encode(settings.passwordHash != nil, forKey: .hasPassword)
+        case .lobby(let room):
+            try container.encode(room.rawValue, forKey: .room)
+        case .knock(let peer):
+            try container.encode(peer, forKey: .peer)
+        case .knockEnded(let id):
+            try container.encode(id.rawValue, forKey: .id)
+        case .peerRole(let id, let role):
+            try container.encode(id.rawValue, forKey: .id)
+            try container.encode(role, forKey: .role)
+        case .muteRequest(let from):
+            try container.encode(from.rawValue, forKey: .from)
+        case .roomState(let settings):
+            try container.encode(settings.locked, forKey: .locked)
+            try container.encode(settings.passwordHash != nil, forKey: .hasPassword)
         case .peerJoined(let peer):
             try container.encode(peer, forKey: .peer)
         case .peerLeft(let id):

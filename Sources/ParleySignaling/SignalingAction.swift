@@ -18,6 +18,12 @@ public enum CloseCode: UInt16, Sendable {
     /// The client broke a rule the connection cannot survive: no join in time, or too slow to
     /// take its messages.
     case policyViolation = 1008
+    /// A moderator removed this participant.
+    case kicked = 4001
+    /// A moderator ended the call for everyone.
+    case roomEnded = 4002
+    /// A moderator turned this person away from the lobby.
+    case lobbyDenied = 4003
 }
 
 /// What the IO shell must do after an event. Actions are run in order.
@@ -29,4 +35,6 @@ public enum SignalingAction: Hashable, Sendable {
     /// Send `finalError` if any, then close the connection with `code`. Messages still queued
     /// for it may be dropped.
     case close(ConnectionID, code: CloseCode, finalError: SignalingError? = nil)
+    /// Persist `settings` for room `name` (a new room, a lock, a password change).
+    case saveRoom(RoomName, RoomSettings)
 }

@@ -18,6 +18,21 @@ public struct SignalingError: Error, Hashable, Sendable {
         case joinTimeout = "join-timeout"
         case slowConsumer = "slow-consumer"
         case serverDraining = "server-draining"
+        case notAllowed = "not-allowed"
+        case passwordRequired = "password-required"
+        case wrongPassword = "wrong-password"
+        case tooManyAttempts = "too-many-attempts"
+        case tokenRequired = "token-required"
+        case invalidToken = "invalid-token"
+        case unknownRoom = "unknown-room"
+        case lobbyFull = "lobby-full"
+        case lobbyDenied = "lobby-denied"
+        case kicked = "kicked"
+        case roomEnded = "room-ended"
+        case viewerCannotSend = "viewer-cannot-send"
+        case sdpTooLarge = "sdp-too-large"
+        case rateLimited = "rate-limited"
+        case tooManyConnections = "too-many-connections"
     }
 
     public var code: Code
@@ -26,7 +41,9 @@ public struct SignalingError: Error, Hashable, Sendable {
     /// Whether this error answers a `join` that was refused (counted as a rejected join).
     public var rejectsJoin: Bool {
         switch code {
-        case .invalidRoom, .invalidName, .roomFull, .serverDraining: true
+        case .invalidRoom, .invalidName, .roomFull, .serverDraining, .passwordRequired, .wrongPassword,
+            .tooManyAttempts, .tokenRequired, .invalidToken, .unknownRoom, .lobbyFull, .lobbyDenied:
+            true
         default: false
         }
     }

@@ -5,24 +5,58 @@ public struct SignalingConfiguration: Hashable, Sendable {
     public var maxPeersPerRoom: Int
     /// Largest accepted message, in bytes of UTF-8. An SDP offer with many codecs is ~10 KB.
     public var maxMessageBytes: Int
+    /// Largest SDP in a relayed description, in bytes, and most lines in it. Chromium's offers
+    /// for one audio, one video and a data channel are 5–10 KB and under 200 lines.
+    public var maxSDPBytes: Int
+    public var maxSDPLines: Int
+    /// Most people waiting in one room's lobby.
+    public var maxLobbyPerRoom: Int
     /// Handed to every client in `joined`.
     public var iceServers: [ICEServer]
+    /// Refuse joins without a valid join token (for embedding in another site).
+    public var requireToken: Bool
+    /// Refuse joins to rooms that were not created beforehand (admin API).
+    public var requirePrecreatedRooms: Bool
 
-    public init(maxPeersPerRoom: Int = 8, maxMessageBytes: Int = 65_536, iceServers: [ICEServer] = []) {
+    public init(
+        maxPeersPerRoom: Int = 8,
+        maxMessageBytes: Int = 65_536,
+        maxSDPBytes: Int = 32_768,
+        maxSDPLines: Int = 1_000,
+        maxLobbyPerRoom: Int = 20,
+        iceServers: [ICEServer] = [],
+        requireToken: Bool = false,
+        requirePrecreatedRooms: Bool = false
+    ) {
         self.maxPeersPerRoom = maxPeersPerRoom
         self.maxMessageBytes = maxMessageBytes
+        self.maxSDPBytes = maxSDPBytes
+        self.maxSDPLines = maxSDPLines
+        self.maxLobbyPerRoom = maxLobbyPerRoom
         self.iceServers = iceServers
+        self.requireToken = requireToken
+        self.requirePrecreatedRooms = requirePrecreatedRooms
     }
+}
+
+/// What an administrator sees of a room.
+public struct RoomSummary: Hashable, Sendable {
+    public var name: RoomName
+    public var settings: RoomSettings
+    public var participants: [PeerInfo]
+    public var waiting: [PeerInfo]
 }
 
 /// All connections and rooms of one server: the signalling state machine.
 ///
-/// Pure: the IO shell reports events (a connection opened, a text arrived, a deadline passed,
-/// a connection closed) and runs the actions returned, in order. No clock, no sockets; peer
-/// ids come from the random number generator passed in, so tests can fix them.
+/// Pure: the IO shell reports events (a connection opened, a message arrived, a deadline
+/// passed, a connection closed, an administrator acted) and runs the actions returned, in
+/// order. No clock, no sockets, no database: room settings come in at start and leave as
+/// `.saveRoom` actions; peer ids come from the random number generator passed in.
 public struct SignalingHub<Random: RandomNumberGenerator> {
     private enum ConnectionState: Hashable {
         case awaitingJoin
+        case waiting(RoomName, PeerID)
         case joined(RoomName, PeerID)
         /// The server has decided to close it; whatever still arrives is ignored.
         case closing
@@ -31,44 +65,69 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     public let configuration: SignalingConfiguration
     private var random: Random
     private var connections: [ConnectionID: ConnectionState] = [:]
+    /// Rooms with someone in them or waiting.
     private var rooms: [RoomName: Room] = [:]
+    /// Every room the server knows, with its persisted settings.
+    private var knownRooms: [RoomName: RoomSettings]
     private var peerIDsInUse: Set<PeerID> = []
     /// Set once the server starts shutting down; no one can join after that.
     public private(set) var isDraining = false
 
-    public init(configuration: SignalingConfiguration, random: Random) {
+    public init(configuration: SignalingConfiguration, knownRooms: [RoomName: RoomSettings] = [:], random: Random) {
         self.configuration = configuration
+        self.knownRooms = knownRooms
         self.random = random
     }
 
-    /// Rooms with at least one participant.
+    /// Rooms with at least one participant or person waiting.
     public var roomCount: Int { rooms.count }
     /// Open connections, joined or not.
     public var connectionCount: Int { connections.count }
-    /// Connections that are in a room.
-    public var participantCount: Int { peerIDsInUse.count }
+    /// Connections that are in a room (not counting lobbies).
+    public var participantCount: Int { rooms.values.reduce(0) { $0 + $1.members.count } }
 
     public func room(_ name: RoomName) -> Room? { rooms[name] }
 
-    // MARK: Events
+    public func settings(of name: RoomName) -> RoomSettings? { knownRooms[name] }
+
+    /// The role of the participant on `connection`, if it is in a room.
+    public func role(of connection: ConnectionID) -> Role? {
+        guard case .joined(let roomName, let peer) = connections[connection] else { return nil }
+        return rooms[roomName]?.member(peer)?.info.role
+    }
+
+    /// Every known room, busiest first, for the admin API.
+    public func summaries() -> [RoomSummary] {
+        knownRooms.map { name, settings in
+            RoomSummary(
+                name: name, settings: settings,
+                participants: rooms[name]?.members.map(\.info) ?? [],
+                waiting: rooms[name]?.lobby.map(\.info) ?? [])
+        }
+        .sorted { ($0.participants.count, $1.name.rawValue) > ($1.participants.count, $0.name.rawValue) }
+    }
+
+    // MARK: Connection events
 
     public mutating func connectionOpened(_ connection: ConnectionID) {
         connections[connection] = .awaitingJoin
     }
 
-    /// A text frame arrived.
+    /// A text frame arrived (tests and tools; the server decodes outside its lock and calls
+    /// `messageReceived`).
     public mutating func textReceived(_ text: String, from connection: ConnectionID) -> [SignalingAction] {
         decodedMessageReceived(ClientMessage.decode(text, maxBytes: configuration.maxMessageBytes), from: connection)
     }
 
-    /// A text frame arrived and was decoded already (the shell decodes outside its lock).
+    /// A text frame arrived and was decoded already.
     public mutating func decodedMessageReceived(
-        _ decoded: Result<ClientMessage, SignalingError>, from connection: ConnectionID
+        _ decoded: Result<ClientMessage, SignalingError>, from connection: ConnectionID,
+        credentials: JoinCredentials = JoinCredentials()
     ) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
         switch decoded {
         case .success(let message):
-            return messageReceived(message, from: connection)
+            return messageReceived(message, from: connection, credentials: credentials)
         case .failure(let error):
             return [.send(.error(error), to: connection)]
         }
@@ -77,35 +136,43 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     /// A binary frame arrived; the protocol has none.
     public mutating func binaryReceived(from connection: ConnectionID) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
-        return [
-            .send(
-                .error(SignalingError(.binaryNotSupported, "send JSON in text frames; binary frames are not used")),
-                to: connection)
-        ]
+        let error = SignalingError(.binaryNotSupported, "send JSON in text frames; binary frames are not used")
+        return [.send(.error(error), to: connection)]
     }
 
-    public mutating func messageReceived(_ message: ClientMessage, from connection: ConnectionID) -> [SignalingAction] {
+    public mutating func messageReceived(
+        _ message: ClientMessage, from connection: ConnectionID, credentials: JoinCredentials = JoinCredentials()
+    ) -> [SignalingAction] {
         guard let state = connections[connection] else { return [] }
         switch (state, message) {
         case (.closing, _):
             return []
-        case (.awaitingJoin, .join(let roomName, let name, let audio, let video)):
-            return join(roomName, as: name, audio: audio, video: video, from: connection)
+        case (.awaitingJoin, .join(let roomName, let name, let audio, let video, _, _)):
+            return join(roomName, as: name, audio: audio, video: video, credentials: credentials, from: connection)
         case (.awaitingJoin, _):
             return [.send(.error(SignalingError(.notJoined, "send \"join\" first")), to: connection)]
-        case (.joined(let roomName, _), .join):
+        case (.waiting, .leave):
+            return removeFromRoom(connection) + [.close(connection, code: .normal)]
+        case (.waiting(let roomName, _), _):
             return [
                 .send(
-                    .error(SignalingError(.alreadyJoined, "this connection is already in room '\(roomName)'")),
-                    to: connection)
+                    .error(SignalingError(.notJoined, "still waiting to be admitted to '\(roomName)'")), to: connection)
             ]
+        case (.joined(let roomName, _), .join):
+            let error = SignalingError(.alreadyJoined, "this connection is already in room '\(roomName)'")
+            return [.send(.error(error), to: connection)]
         case (.joined(let roomName, let peer), .signal(let target, let data)):
-            guard let room = rooms[roomName] else { return [] }
-            return [room.relaySignal(from: peer, connection: connection, to: target, data: data)]
+            return relaySignal(in: roomName, from: peer, connection: connection, to: target, data: data)
         case (.joined(let roomName, let peer), .media(let audio, let video)):
             return rooms[roomName]?.changeMedia(of: peer, audio: audio, video: video) ?? []
         case (.joined, .leave):
             return removeFromRoom(connection) + [.close(connection, code: .normal)]
+        case (.joined(let roomName, let peer), .moderate(let action)):
+            return moderate(action, in: roomName, by: peer, connection: connection)
+        case (.joined, .setPassword):
+            // The shell turns this into `.moderate(.setPassword(hash:))` after hashing; a
+            // plain-text password never reaches the hub's state.
+            return []
         }
     }
 
@@ -128,6 +195,16 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             .close(
                 connection, code: .policyViolation,
                 finalError: SignalingError(.slowConsumer, "too many messages waiting for this connection"))
+        ]
+    }
+
+    /// The client kept sending far over its message rate: it is closed.
+    public mutating func rateLimitExceeded(by connection: ConnectionID) -> [SignalingAction] {
+        guard let state = connections[connection], state != .closing else { return [] }
+        return removeFromRoom(connection) + [
+            .close(
+                connection, code: .policyViolation,
+                finalError: SignalingError(.rateLimited, "too many messages; the connection is closed"))
         ]
     }
 
@@ -158,49 +235,269 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         return actions
     }
 
+    // MARK: Administrator events (trusted: they come from the token-protected admin API)
+
+    /// Creates `name` with `settings`; false if it exists already.
+    public mutating func adminCreateRoom(_ name: RoomName, settings: RoomSettings) -> (Bool, [SignalingAction]) {
+        guard knownRooms[name] == nil else { return (false, []) }
+        knownRooms[name] = settings
+        return (true, [.saveRoom(name, settings)])
+    }
+
+    /// Ends the call in `name` for everyone; nil if nobody is there.
+    public mutating func adminCloseRoom(_ name: RoomName) -> [SignalingAction]? {
+        guard rooms[name] != nil else { return nil }
+        return endRoom(name)
+    }
+
+    /// Removes `peer` from `room`; nil if it is not there.
+    public mutating func adminKick(_ peer: PeerID, from name: RoomName) -> [SignalingAction]? {
+        guard let member = rooms[name]?.member(peer) else { return nil }
+        return kick(member.connection)
+    }
+
     // MARK: Steps
 
     private mutating func join(
-        _ roomName: RoomName, as name: DisplayName, audio: Bool, video: Bool, from connection: ConnectionID
+        _ roomName: RoomName, as requestedName: DisplayName?, audio: Bool, video: Bool,
+        credentials: JoinCredentials, from connection: ConnectionID
     ) -> [SignalingAction] {
-        guard !isDraining else {
-            let error = SignalingError(.serverDraining, "the server is shutting down; try again in a minute")
-            return [.send(.error(error), to: connection)]
+        func refuse(_ code: SignalingError.Code, _ message: String) -> [SignalingAction] {
+            [.send(.error(SignalingError(code, message)), to: connection)]
         }
-        var room = rooms[roomName] ?? Room(name: roomName)
-        var id = PeerID.random(using: &random)
-        while peerIDsInUse.contains(id) {
-            id = PeerID.random(using: &random)
+        guard !isDraining else { return refuse(.serverDraining, "the server is shutting down; try again in a minute") }
+        guard !credentials.rateLimited else {
+            return refuse(.tooManyAttempts, "too many joins or wrong passwords from your address; wait a minute")
         }
-        let newcomer = PeerInfo(id: id, name: name, audio: audio, video: video)
-        switch room.admit(
-            newcomer, connection: connection,
-            maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers)
-        {
+        var tokenRole: Role?
+        var name = requestedName
+        switch credentials.token {
+        case .invalid(let reason):
+            return refuse(.invalidToken, "the join token was refused: \(reason)")
+        case .valid(let token):
+            guard token.room == roomName else {
+                return refuse(.invalidToken, "the join token is for another room")
+            }
+            tokenRole = token.role
+            name = token.name
+        case .absent:
+            if configuration.requireToken {
+                return refuse(.tokenRequired, "this server only admits people with a join token from the inviting site")
+            }
+        }
+        guard let name else {
+            return refuse(.invalidName, "a name is needed (the join token has none either)")
+        }
+        let isNew = knownRooms[roomName] == nil
+        if isNew && configuration.requirePrecreatedRooms && tokenRole == nil {
+            return refuse(.unknownRoom, "there is no room '\(roomName)' on this server")
+        }
+        let settings = knownRooms[roomName] ?? RoomSettings()
+        if credentials.passwordMatches == false {
+            return refuse(.wrongPassword, "that is not the room's password")
+        }
+        let trusted = tokenRole != nil || credentials.passwordMatches == true
+        if settings.passwordHash != nil && !trusted && !settings.locked {
+            return refuse(.passwordRequired, "room '\(roomName)' has a password")
+        }
+
+        var room = rooms[roomName] ?? Room(name: roomName, settings: settings)
+        let id = newPeerID()
+        let role = tokenRole ?? (room.hasModerator ? .participant : .moderator)
+        let isViewer = role == .viewer
+        let newcomer = PeerInfo(id: id, name: name, audio: audio && !isViewer, video: video && !isViewer, role: role)
+        let entered: Result<[SignalingAction], SignalingError>
+        if settings.locked && !trusted {
+            entered = room.enterLobby(
+                PeerInfo(id: id, name: name, audio: audio, video: video, role: .participant),
+                connection: connection, maxWaiting: configuration.maxLobbyPerRoom)
+        } else {
+            entered = room.admit(
+                newcomer, connection: connection,
+                maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers)
+        }
+        switch entered {
         case .success(let actions):
             rooms[roomName] = room
-            connections[connection] = .joined(roomName, id)
+            connections[connection] = settings.locked && !trusted ? .waiting(roomName, id) : .joined(roomName, id)
             peerIDsInUse.insert(id)
-            return actions
+            guard isNew else { return actions }
+            knownRooms[roomName] = settings
+            return [.saveRoom(roomName, settings)] + actions
         case .failure(let error):
             return [.send(.error(error), to: connection)]
         }
     }
 
-    /// Takes `connection` out of its room, if it is in one, and marks it closing.
+    private mutating func newPeerID() -> PeerID {
+        var id = PeerID.random(using: &random)
+        while peerIDsInUse.contains(id) {
+            id = PeerID.random(using: &random)
+        }
+        return id
+    }
+
+    private func relaySignal(
+        in roomName: RoomName, from peer: PeerID, connection: ConnectionID, to target: PeerID, data: JSONValue
+    ) -> [SignalingAction] {
+        guard let room = rooms[roomName] else { return [] }
+        if let sdp = data["description"]?["sdp"]?.stringValue {
+            if let error = checkSDP(sdp, fromViewer: room.member(peer)?.info.role == .viewer) {
+                return [.send(.error(error), to: connection)]
+            }
+        }
+        return [room.relaySignal(from: peer, connection: connection, to: target, data: data)]
+    }
+
+    /// Bounds an SDP's size, and keeps viewers receive-only: a viewer's SDP may not offer or
+    /// accept to send audio or video (RFC 8866 section 6.7 direction attributes).
+    private func checkSDP(_ sdp: String, fromViewer: Bool) -> SignalingError? {
+        let bytes = sdp.utf8.count
+        guard bytes <= configuration.maxSDPBytes else {
+            return SignalingError(.sdpTooLarge, "the SDP is \(bytes) bytes; the limit is \(configuration.maxSDPBytes)")
+        }
+        var lines = 0
+        var sends = false
+        for line in sdp.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            lines += 1
+            if fromViewer {
+                let text = String(decoding: line, as: UTF8.self).trimmingSuffix("\r")
+                sends = sends || text == "a=sendrecv" || text == "a=sendonly"
+            }
+        }
+        guard lines <= configuration.maxSDPLines else {
+            return SignalingError(.sdpTooLarge, "the SDP has \(lines) lines; the limit is \(configuration.maxSDPLines)")
+        }
+        if sends {
+            return SignalingError(.viewerCannotSend, "viewers only receive: mark audio and video recvonly or inactive")
+        }
+        return nil
+    }
+
+    private mutating func moderate(
+        _ action: ModerationAction, in roomName: RoomName, by actor: PeerID, connection: ConnectionID
+    ) -> [SignalingAction] {
+        guard var room = rooms[roomName], let role = room.member(actor)?.info.role else { return [] }
+        func error(_ code: SignalingError.Code, _ message: String) -> [SignalingAction] {
+            [.send(.error(SignalingError(code, message)), to: connection)]
+        }
+        guard action.isAllowed(for: role) else {
+            return error(.notAllowed, "only moderators can use \"\(action.type)\"")
+        }
+        func otherMember(_ target: PeerID) -> Room.Member? {
+            target == actor ? nil : room.member(target)
+        }
+        let noSuchPeer = error(.unknownPeer, "no such other participant in this room")
+        switch action {
+        case .kick(let target):
+            guard let member = otherMember(target) else { return noSuchPeer }
+            return kick(member.connection)
+        case .requestMute(let target):
+            guard let member = otherMember(target) else { return noSuchPeer }
+            return [.send(.muteRequest(from: actor), to: member.connection)]
+        case .muteAll:
+            let others = room.members.filter { $0.info.id != actor }.map(\.connection)
+            return others.isEmpty ? [] : [.broadcast(.muteRequest(from: actor), to: others)]
+        case .lock, .unlock, .setPassword:
+            var settings = room.settings
+            switch action {
+            case .lock: settings.locked = true
+            case .unlock: settings.locked = false
+            case .setPassword(let hash): settings.passwordHash = hash
+            default: break
+            }
+            var actions = [SignalingAction.saveRoom(roomName, settings)] + room.changeSettings(settings)
+            knownRooms[roomName] = settings
+            if !settings.locked {
+                // Unlocking lets in everyone who was waiting, as far as there is room.
+                for waiting in room.lobby {
+                    guard
+                        case .success(let admitted) = room.admitFromLobby(
+                            waiting.info.id, maxMembers: configuration.maxPeersPerRoom,
+                            iceServers: configuration.iceServers)
+                    else { break }
+                    connections[waiting.connection] = .joined(roomName, waiting.info.id)
+                    actions += admitted
+                }
+            }
+            rooms[roomName] = room
+            return actions
+        case .endRoom:
+            return endRoom(roomName)
+        case .grantModerator(let target), .revokeModerator(let target):
+            let newRole: Role = if case .grantModerator = action { .moderator } else { .participant }
+            guard let actions = room.setRole(of: target, to: newRole) else { return noSuchPeer }
+            rooms[roomName] = room
+            return actions
+        case .admit(let target):
+            switch room.admitFromLobby(
+                target, maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers)
+            {
+            case .success(let actions):
+                connections[room.member(target)!.connection] = .joined(roomName, target)
+                rooms[roomName] = room
+                return actions
+            case .failure(let failure):
+                return [.send(.error(failure), to: connection)]
+            }
+        case .deny(let target):
+            guard let waiting = room.waiting(target) else {
+                return error(.unknownPeer, "nobody '\(target.rawValue.prefix(64))' is waiting")
+            }
+            let actions = removeFromRoom(waiting.connection)
+            return actions + [
+                .close(
+                    waiting.connection, code: .lobbyDenied,
+                    finalError: SignalingError(.lobbyDenied, "a moderator did not let you in"))
+            ]
+        }
+    }
+
+    private mutating func kick(_ connection: ConnectionID) -> [SignalingAction] {
+        removeFromRoom(connection) + [
+            .close(
+                connection, code: .kicked, finalError: SignalingError(.kicked, "a moderator removed you from the call"))
+        ]
+    }
+
+    /// Everyone in the room and its lobby is told and disconnected; the room's settings stay.
+    private mutating func endRoom(_ roomName: RoomName) -> [SignalingAction] {
+        guard let room = rooms.removeValue(forKey: roomName) else { return [] }
+        let ended = SignalingError(.roomEnded, "a moderator ended the call")
+        var actions: [SignalingAction] = []
+        for person in room.members + room.lobby {
+            connections[person.connection] = .closing
+            peerIDsInUse.remove(person.info.id)
+            actions.append(.close(person.connection, code: .roomEnded, finalError: ended))
+        }
+        return actions
+    }
+
+    /// Takes `connection` out of its room or lobby, if it is in one, and marks it closing.
     private mutating func removeFromRoom(_ connection: ConnectionID) -> [SignalingAction] {
-        guard case .joined(let roomName, let peer) = connections[connection] else { return [] }
+        let roomName: RoomName
+        let peer: PeerID
+        switch connections[connection] {
+        case .joined(let name, let id), .waiting(let name, let id): (roomName, peer) = (name, id)
+        default: return []
+        }
         connections[connection] = .closing
         peerIDsInUse.remove(peer)
         guard var room = rooms[roomName] else { return [] }
         let actions = room.remove(peer)
-        rooms[roomName] = room.isEmpty ? nil : room
+        rooms[roomName] = room.isIdle ? nil : room
         return actions
     }
 }
 
 extension SignalingHub where Random == SystemRandomNumberGenerator {
-    public init(configuration: SignalingConfiguration) {
-        self.init(configuration: configuration, random: SystemRandomNumberGenerator())
+    public init(configuration: SignalingConfiguration, knownRooms: [RoomName: RoomSettings] = [:]) {
+        self.init(configuration: configuration, knownRooms: knownRooms, random: SystemRandomNumberGenerator())
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> Substring {
+        hasSuffix(suffix) ? dropLast(suffix.count) : Substring(self)
     }
 }

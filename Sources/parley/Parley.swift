@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Logging
 import ParleyServer
+import ParleySignaling
 
 @main
 struct Parley: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Self-hosted video calls: open a room link in a browser and talk.",
-        subcommands: [Serve.self, Config.self],
+        subcommands: [Serve.self, Config.self, Token.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -105,6 +106,38 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds calls may go on after SIGTERM before the server exits. (default: 30)")
     var drainTimeout: String?
 
+    @Option(help: "SQLite database for rooms and secrets; created if missing. (default: in memory, nothing kept)")
+    var database: String?
+
+    @Flag(help: "Admit only people with a valid join token (see `parley token`).")
+    var requireToken = false
+
+    @Option(help: "HS256 secret for join tokens, 32+ bytes. (default: generated once, kept in the database)")
+    var tokenSecret: String?
+
+    @Flag(help: "Admit people only to rooms created beforehand through the admin API.")
+    var precreatedRoomsOnly = false
+
+    @Option(help: "Bearer token for the admin API at /api/admin, 16+ characters. (default: the API is off)")
+    var adminToken: String?
+
+    @Option(
+        name: .customLong("allowed-origin"),
+        help: "Another origin (https://host[:port]) whose pages may open /ws; repeatable. (default: own origin only)")
+    var allowedOrigins: [String] = []
+
+    @Option(help: "Most WebSocket connections from one IP address; 0 for no limit. (default: 100)")
+    var maxConnectionsPerIp: String?
+
+    @Option(help: "Messages one connection may send per second, after a burst of 100. (default: 50)")
+    var messagesPerSecond: String?
+
+    @Option(help: "Joins one IP address may make per minute. (default: 60)")
+    var joinsPerMinute: String?
+
+    @Option(help: "Seconds before an idle HTTP connection, or one slow to send its request, is closed. (default: 30)")
+    var httpIdleTimeout: String?
+
     @Option(help: "Serve the web client from this folder instead of the built-in copy (client development).")
     var webRoot: String?
 
@@ -125,6 +158,16 @@ struct ServerOptions: ParsableArguments {
             "join-timeout": joinTimeout.map { [$0] } ?? [],
             "ping-interval": pingInterval.map { [$0] } ?? [],
             "drain-timeout": drainTimeout.map { [$0] } ?? [],
+            "database": database.map { [$0] } ?? [],
+            "require-token": requireToken ? ["true"] : [],
+            "token-secret": tokenSecret.map { [$0] } ?? [],
+            "precreated-rooms-only": precreatedRoomsOnly ? ["true"] : [],
+            "admin-token": adminToken.map { [$0] } ?? [],
+            "allowed-origin": allowedOrigins,
+            "max-connections-per-ip": maxConnectionsPerIp.map { [$0] } ?? [],
+            "messages-per-second": messagesPerSecond.map { [$0] } ?? [],
+            "joins-per-minute": joinsPerMinute.map { [$0] } ?? [],
+            "http-idle-timeout": httpIdleTimeout.map { [$0] } ?? [],
             "web-root": webRoot.map { [$0] } ?? [],
             "log-level": logLevel.map { [$0] } ?? [],
             "log-format": logFormat.map { [$0] } ?? [],
@@ -136,5 +179,55 @@ struct ServerOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.description)
         }
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a join link with a signed join token, for embedding Parley in another site.",
+        discussion: """
+            The token is signed with the server's token secret: --token-secret (or \
+            PARLEY_TOKEN_SECRET, or the config file), else the secret the server generated and \
+            keeps in its --database.
+            """)
+
+    @Option(help: "The room the token admits to.")
+    var room: String
+
+    @Option(help: "The name the person appears under.")
+    var name: String
+
+    @Option(help: "moderator, participant or viewer.")
+    var role: String = "participant"
+
+    @Option(help: "How long the token is valid: e.g. 90s, 30m, 1h, 7d.")
+    var ttl: String = "1h"
+
+    @Option(help: "The server's address as people reach it.")
+    var baseURL: String = "http://localhost:8080"
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        guard let room = RoomName(room) else { throw ValidationError("--room: not a valid room name") }
+        guard let name = DisplayName(name) else { throw ValidationError("--name: 1–64 characters") }
+        guard let role = Role(rawValue: role) else { throw ValidationError("--role: moderator, participant or viewer") }
+        guard let lifetime = Self.seconds(ttl), lifetime > 0 else {
+            throw ValidationError("--ttl: e.g. 90s, 30m, 1h, 7d")
+        }
+        let configuration = try options.resolve()
+        guard configuration.tokenSecret != nil || configuration.databasePath != nil else {
+            throw ValidationError("give the server's --token-secret, or its --database where the secret is kept")
+        }
+        let token = try await mintJoinToken(
+            configuration, room: room, name: name, role: role, expires: Date().addingTimeInterval(lifetime))
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        print("\(base)/r/\(room.rawValue)?token=\(token)")
+    }
+
+    private static func seconds(_ text: String) -> TimeInterval? {
+        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
+        if let unit = text.last.flatMap({ units[$0] }), let value = Double(text.dropLast()) { return value * unit }
+        return Double(text)
     }
 }

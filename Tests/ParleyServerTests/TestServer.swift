@@ -20,10 +20,12 @@ func withParley<Value: Sendable>(
     var configuration = configuration
     configuration.host = "127.0.0.1"
     configuration.port = 0
+    // The Swift WebSocket client always sends this Origin (scheme and host, no port).
+    configuration.allowedOrigins.append("ws://127.0.0.1")
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "parley-test")
     logger.logLevel = .warning
-    let app = buildApplication(configuration, logger: logger) { port in
+    let app = try await buildApplication(configuration, logger: logger) { port in
         portSink.yield(port)
     }
     let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)

@@ -14,16 +14,23 @@ import Testing
         #expect(
             try object(
                 .joined(
-                    id: PeerID("b2"), room: RoomName("r")!, peers: [ada],
-                    iceServers: [ICEServer(urls: ["stun:s.example:3478"])]))
+                    you: PeerInfo(
+                        id: PeerID("b2"), name: DisplayName("Bob")!, audio: true, video: true, role: .moderator),
+                    room: RoomName("r")!, peers: [ada],
+                    iceServers: [ICEServer(urls: ["stun:s.example:3478"])],
+                    settings: RoomSettings(passwordHash: "x", locked: false)))
                 == [
-                    "type": "joined", "protocol": 1, "id": "b2", "room": "r",
-                    "peers": [["id": "a1", "name": "Ada", "audio": true, "video": false]],
+                    "type": "joined", "protocol": 1, "id": "b2", "name": "Bob", "role": "moderator", "room": "r",
+                    "peers": [["id": "a1", "name": "Ada", "audio": true, "video": false, "role": "participant"]],
                     "iceServers": [["urls": ["stun:s.example:3478"]]],
+                    "locked": false, "hasPassword": true,
                 ])
         #expect(
             try object(.peerJoined(ada))
-                == ["type": "peer-joined", "peer": ["id": "a1", "name": "Ada", "audio": true, "video": false]])
+                == [
+                    "type": "peer-joined",
+                    "peer": ["id": "a1", "name": "Ada", "audio": true, "video": false, "role": "participant"],
+                ])
         #expect(try object(.peerLeft(PeerID("a1"))) == ["type": "peer-left", "id": "a1"])
         #expect(
             try object(.peerMedia(id: PeerID("a1"), audio: false, video: true))

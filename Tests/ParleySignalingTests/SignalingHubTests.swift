@@ -13,16 +13,19 @@ import Testing
         hub.connectionOpened(c1)
         let actions = hub.messageReceived(
             .join(room: RoomName("r")!, name: DisplayName("Ada")!, audio: true, video: false), from: c1)
-        guard case .send(.joined(let id, let room, let peers, let iceServers), to: c1) = actions.first else {
+        guard case .send(.joined(let you, let room, let peers, let iceServers, _), to: c1) = actions.last else {
             Issue.record("expected joined, got \(actions)")
             return
         }
-        #expect(actions.count == 1)
+        let id = you.id
+        #expect(actions.first == .saveRoom(room, RoomSettings()))
+        #expect(actions.count == 2)
         #expect(room.rawValue == "r")
         #expect(peers.isEmpty)
         #expect(iceServers == [stun])
         #expect(
-            hub.room(room)?.member(id)?.info == PeerInfo(id: id, name: DisplayName("Ada")!, audio: true, video: false))
+            hub.room(room)?.member(id)?.info
+                == PeerInfo(id: id, name: DisplayName("Ada")!, audio: true, video: false, role: .moderator))
     }
 
     /// A newcomer gets everyone already there, in join order; they all get peer-joined.
@@ -33,13 +36,15 @@ import Testing
         hub.connectionOpened(c3)
         let actions = hub.messageReceived(
             .join(room: RoomName("r")!, name: DisplayName("Cy")!, audio: true, video: true), from: c3)
-        guard case .send(.joined(let cy, _, let peers, _), to: c3) = actions.first else {
+        guard case .send(.joined(let cyInfo, _, let peers, _, _), to: c3) = actions.first else {
             Issue.record("expected joined, got \(actions)")
             return
         }
+        let cy = cyInfo.id
         #expect(peers.map(\.id) == [ada, bob])
         #expect(peers.map(\.name.rawValue) == ["Ada", "Bob"])
-        let newcomer = PeerInfo(id: cy, name: DisplayName("Cy")!, audio: true, video: true)
+        #expect(peers.map(\.role) == [.moderator, .participant])
+        let newcomer = PeerInfo(id: cy, name: DisplayName("Cy")!, audio: true, video: true, role: .participant)
         #expect(actions.dropFirst().elementsEqual([.broadcast(.peerJoined(newcomer), to: [c1, c2])]))
     }
 
@@ -77,7 +82,7 @@ import Testing
         hub.connectionOpened(c3)
         let joined = hub.messageReceived(
             .join(room: RoomName("r")!, name: DisplayName("Cy")!, audio: true, video: true), from: c3)
-        guard case .send(.joined(_, _, let peers, _), _) = joined.first else {
+        guard case .send(.joined(_, _, let peers, _, _), _) = joined.first else {
             Issue.record("expected joined")
             return
         }
@@ -90,7 +95,12 @@ import Testing
         let ada = hub.openAndJoin(1, room: "r")
         let bob = hub.openAndJoin(2, room: "r")
         #expect(
-            hub.messageReceived(.leave, from: c1) == [.broadcast(.peerLeft(ada), to: [c2]), .close(c1, code: .normal)])
+            hub.messageReceived(.leave, from: c1) == [
+                .broadcast(.peerLeft(ada), to: [c2]),
+                // The moderator left: the remaining participant takes over.
+                .broadcast(.peerRole(id: bob, role: .moderator), to: [c2]),
+                .close(c1, code: .normal),
+            ])
         #expect(hub.messageReceived(.signal(to: bob, data: .object([:])), from: c1).isEmpty)
         #expect(hub.textReceived(#"{"type":"leave"}"#, from: c1).isEmpty)
         #expect(hub.connectionClosed(c1).isEmpty)
@@ -150,7 +160,7 @@ import Testing
             ])
         #expect(
             errorCodes(hub.textReceived(#"{"type":"join","room":"r","name":""}"#, from: c1), to: 1) == [.invalidName])
-        guard case .send(.joined, to: c1) = hub.textReceived(#"{"type":"join","room":"r","name":"A"}"#, from: c1).first
+        guard case .send(.joined, to: c1) = hub.textReceived(#"{"type":"join","room":"r","name":"A"}"#, from: c1).last
         else {
             Issue.record("retry failed")
             return
@@ -241,9 +251,11 @@ import Testing
                 hub.connectionOpened(connection)
                 let actions = hub.textReceived(
                     #"{"type":"join","room":"\#(room)","name":"P\#(next)"}"#, from: connection)
-                if case .send(.joined(let id, _, _, _), _) = actions.first {
+                if case .send(.joined(let you, _, _, _, _), _) = actions.first(where: {
+                    if case .send(.joined, _) = $0 { true } else { false }
+                }) {
                     roomOf[connection] = room
-                    peerOf[connection] = id
+                    peerOf[connection] = you.id
                 }
                 check(actions, sender: connection)
             } else if roll < 4 {
