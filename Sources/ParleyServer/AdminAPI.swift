@@ -8,6 +8,7 @@ import ParleySignaling
 struct AdminAPI: Sendable {
     let relay: SignalingRelay
     let adminToken: String?
+    let passwordHashCost: Int
 
     struct RoomView: ResponseEncodable {
         struct Participant: Codable {
@@ -48,7 +49,8 @@ struct AdminAPI: Sendable {
                 throw HTTPError(.badRequest, message: "Passwords are 1–\(ClientMessage.maxPasswordLength) characters.")
             }
             let settings = RoomSettings(
-                passwordHash: body.password.map(PasswordHasher.hash), locked: body.locked ?? false)
+                passwordHash: body.password.map { PasswordHasher.hash($0, logRounds: passwordHashCost) },
+                locked: body.locked ?? false)
             guard relay.createRoom(name, settings: settings) else {
                 throw HTTPError(.conflict, message: "Room '\(name)' exists already.")
             }

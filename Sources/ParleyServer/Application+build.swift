@@ -1,8 +1,10 @@
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import ParleySignaling
 import ServiceLifecycle
 import UnixSignals
@@ -84,11 +86,12 @@ private func buildParts(
         }
         return try webClient.page("room.html")
     }
-    router.get("/ws") { request, _ -> Response in
-        // Upgrades never reach here; a plain GET, or an upgrade refused for its origin, does.
-        if let origin = request.headers[.origin] {
-            throw HTTPError(.forbidden, message: "WebSocket connections from \(origin.prefix(200)) are not allowed.")
-        }
+    router.get("/test") { _, _ in
+        // The connectivity self-test: camera, WebSocket, ICE candidates, a loopback call.
+        try webClient.page("test.html")
+    }
+    router.get("/ws") { _, _ -> Response in
+        // Upgrades never reach here; a plain GET does.
         throw HTTPError(.badRequest, message: "This is Parley's WebSocket endpoint (docs/PROTOCOL.md).")
     }
     router.get("/healthz") { _, _ in
@@ -107,36 +110,50 @@ private func buildParts(
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
-    AdminAPI(relay: relay, adminToken: configuration.adminToken).register(on: router)
+    AdminAPI(relay: relay, adminToken: configuration.adminToken, passwordHashCost: configuration.passwordHashCost)
+        .register(on: router)
     router.get("/:file") { _, context in
         try webClient.page(context.parameters.get("file") ?? "")
     }
 
     let webSocketRouter = Router(context: ParleyRequestContext.self)
     let origins = OriginPolicy(allowed: configuration.allowedOrigins)
-    webSocketRouter.ws("/ws") { request, _ in
+    webSocketRouter.ws("/ws") { inbound, outbound, context in
         // Browsers send Origin; a page on another site must not open calls with the
-        // visitor's cookies or network position (cross-site WebSocket hijacking).
-        origins.allows(origin: request.headers[.origin], host: request.head.authority)
-            ? .upgrade([:]) : .dontUpgrade
-    } onUpgrade: { inbound, outbound, context in
+        // visitor's cookies or network position (cross-site WebSocket hijacking). Refused
+        // after the upgrade, so the page's developer sees why in the close reason.
+        let request = context.request
+        let originAllowed = origins.allows(origin: request.headers[.origin], host: request.head.authority)
         try await SignalingConnection(
             relay: relay, joinTimeout: configuration.joinTimeout, maxMessageBytes: configuration.frameHardLimit
-        ).run(inbound: inbound, outbound: outbound, from: context.requestContext.clientAddress)
+        ).run(
+            inbound: inbound, outbound: outbound, from: context.requestContext.clientAddress,
+            refusal: originAllowed
+                ? nil : SignalingError(.originNotAllowed, "pages from this origin may not open calls on this server"))
     }
 
+    let webSocketResponder = webSocketRouter.buildResponder()
+    let idleTimeout = TimeAmount.nanoseconds(
+        configuration.httpIdleTimeout.components.seconds * 1_000_000_000
+            + configuration.httpIdleTimeout.components.attoseconds / 1_000_000_000)
     var app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: .init(
-                http1: .init(
-                    idleTimeout: .nanoseconds(Int64(configuration.httpIdleTimeout.components.seconds) * 1_000_000_000)),
-                ws: WebSocketServerConfiguration(
-                    maxFrameSize: configuration.frameHardLimit,
-                    autoPing: .enabled(timePeriod: configuration.pingInterval),
-                    closeTimeout: .seconds(5),
-                    validateUTF8: true))),
+        server: HTTPServerBuilder { responder in
+            HeadDeadlineChildChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    webSocketResponder: webSocketResponder,
+                    configuration: .init(
+                        http1: .init(
+                            additionalChannelHandlers: [RequestHeaderTimeout(timeout: idleTimeout)],
+                            idleTimeout: idleTimeout),
+                        ws: WebSocketServerConfiguration(
+                            maxFrameSize: configuration.frameHardLimit,
+                            autoPing: .enabled(timePeriod: configuration.pingInterval),
+                            closeTimeout: .seconds(5),
+                            validateUTF8: true))),
+                timeout: idleTimeout)
+        },
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Parley"),

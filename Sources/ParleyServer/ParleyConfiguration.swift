@@ -41,6 +41,9 @@ public struct ParleyConfiguration: Sendable {
     public var allowedOrigins: [String]
     /// Idle HTTP connections (including ones slow to send their headers) are closed after this.
     public var httpIdleTimeout: Duration
+    /// log2 of scrypt's cost for new room-password hashes. Tests lower it: debug builds of
+    /// scrypt are many times slower than release ones.
+    public var passwordHashCost: Int = PasswordHasher.defaultLogRounds
 
     public init(
         host: String = "127.0.0.1",

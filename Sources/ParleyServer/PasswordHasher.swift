@@ -8,12 +8,13 @@ import Foundation
 /// scrypt with N = 2^15 costs about 32 MiB and tens of milliseconds per attempt: cheap for one
 /// person joining, expensive for someone guessing, together with the per-IP attempt limit.
 enum PasswordHasher {
-    private static let logRounds = 15
+    /// log2 of scrypt's N for new hashes; existing hashes carry their own.
+    static let defaultLogRounds = 15
     private static let blockSize = 8
     private static let parallelism = 1
     private static let outputBytes = 32
 
-    static func hash(_ password: String) -> String {
+    static func hash(_ password: String, logRounds: Int = defaultLogRounds) -> String {
         let salt = SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }
         let derived = derive(password, salt: salt, logRounds: logRounds, blockSize: blockSize, parallelism: parallelism)
         return

@@ -9,12 +9,21 @@ struct SignalingConnection {
     /// The framing layer's hard limit; the protocol's own (smaller) limit is the hub's.
     let maxMessageBytes: Int
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, from address: String) async throws {
-        guard let (connection, outbox) = relay.open(from: address) else {
-            let error = SignalingError(.tooManyConnections, "your address has too many connections open already")
+    /// - Parameter refusal: when set, the connection is refused with this error at once.
+    func run(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, from address: String,
+        refusal: SignalingError? = nil
+    ) async throws {
+        func refuse(_ error: SignalingError) async throws {
             try await outbound.write(.text(ServerMessage.error(error).jsonText()))
-            try await outbound.close(.policyViolation, reason: nil)
-            return
+            try await outbound.close(.policyViolation, reason: error.code.rawValue)
+        }
+        if let refusal {
+            return try await refuse(refusal)
+        }
+        guard let (connection, outbox) = relay.open(from: address) else {
+            return try await refuse(
+                SignalingError(.tooManyConnections, "your address has too many connections open already"))
         }
         defer { relay.closed(connection) }
         try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -259,7 +259,8 @@ final class SignalingRelay: Sendable {
     /// hub anyway, so it gets no hashing work out of the server.
     private func hashIfModerator(_ password: String?, connection: ConnectionID) async -> String? {
         guard let password, state.withLock({ $0.hub.role(of: connection) }) == .moderator else { return nil }
-        return await Self.offload { PasswordHasher.hash(password) }
+        let cost = configuration.passwordHashCost
+        return await Self.offload { PasswordHasher.hash(password, logRounds: cost) }
     }
 
     /// Runs CPU-heavy work on NIO's blocking pool, off the cooperative threads that serve

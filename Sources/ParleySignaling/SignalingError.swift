@@ -33,6 +33,7 @@ public struct SignalingError: Error, Hashable, Sendable {
         case sdpTooLarge = "sdp-too-large"
         case rateLimited = "rate-limited"
         case tooManyConnections = "too-many-connections"
+        case originNotAllowed = "origin-not-allowed"
     }
 
     public var code: Code

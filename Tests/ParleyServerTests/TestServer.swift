@@ -22,6 +22,8 @@ func withParley<Value: Sendable>(
     configuration.port = 0
     // The Swift WebSocket client always sends this Origin (scheme and host, no port).
     configuration.allowedOrigins.append("ws://127.0.0.1")
+    // scrypt at full cost takes seconds in a debug build.
+    configuration.passwordHashCost = 10
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "parley-test")
     logger.logLevel = .warning

@@ -1,0 +1,25 @@
+# Multi-stage build: compile a static-stdlib release binary, ship it on a slim base.
+#   docker build -t parley .
+#   docker run --rm -p 8080:8080 parley
+FROM swift:6.2-bookworm AS build
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Plugins ./Plugins
+COPY bench/EchoServer ./bench/EchoServer
+RUN swift build -c release --static-swift-stdlib --product parley \
+    && install -D "$(swift build -c release --show-bin-path)/parley" /out/parley
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home-dir /var/lib/parley --create-home parley
+COPY --from=build /out/parley /usr/local/bin/parley
+USER parley
+WORKDIR /var/lib/parley
+EXPOSE 8080
+ENV PARLEY_HOST=0.0.0.0
+HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/parley", "serve"]

@@ -1,0 +1,1 @@
+"""Shared by every Python test folder: makes ``tests/`` importable (parley_process)."""

@@ -1,0 +1,150 @@
+"""The real ``parley`` binary as an operator runs it: configuration errors, graceful drain on
+SIGTERM, a second signal, and serving its built-in web client from any working directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import websockets
+
+from parley_process import PARLEY_BIN, ParleyProcess
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+async def join(server: ParleyProcess, room: str, name: str) -> websockets.ClientConnection:
+    socket = await websockets.connect(server.ws_url, origin=server.base_url)
+    await socket.send(json.dumps({"type": "join", "room": room, "name": name}))
+    joined = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    assert joined["type"] == "joined", joined
+    return socket
+
+
+def test_bad_setting_fails_at_start_naming_it() -> None:
+    result = subprocess.run(
+        [str(PARLEY_BIN), "serve", "--port", "http"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    assert "--port" in result.stderr and "'http'" in result.stderr
+
+    result = subprocess.run(
+        [str(PARLEY_BIN), "serve"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PARLEY_MAX_PEERS": "lots"},
+    )
+    assert result.returncode != 0
+    assert "PARLEY_MAX_PEERS" in result.stderr
+
+
+def test_config_shows_precedence_and_redacts_secrets() -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump({"port": 9001, "max-peers": 3, "admin-token": "file-secret-0123456789"}, file)
+    try:
+        result = subprocess.run(
+            [str(PARLEY_BIN), "config", "--config", file.name, "--port", "9003"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PARLEY_PORT": "9002", "PARLEY_MAX_PEERS": "5"},
+        )
+    finally:
+        os.unlink(file.name)
+    assert result.returncode == 0, result.stderr
+    settings = dict(line.split(None, 1) for line in result.stdout.splitlines() if " " in line.strip())
+    assert settings["port"].strip() == "9003"
+    assert settings["max-peers"].strip() == "5"
+    assert settings["admin-token"].strip() == "(redacted)"
+    assert "file-secret" not in result.stdout
+
+
+def test_drain_tells_clients_refuses_joins_and_exits_when_the_call_ends() -> None:
+    server = ParleyProcess("--drain-timeout", "60")
+    try:
+
+        async def scenario() -> None:
+            socket = await join(server, "drain-room", "Ada")
+            server.signal(signal.SIGTERM)
+            draining = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            assert draining == {"type": "draining", "seconds": 60}
+            assert get(server.base_url + "/readyz")[0] == 503
+            assert get(server.base_url + "/healthz")[0] == 200
+            late = await websockets.connect(server.ws_url, origin=server.base_url)
+            await late.send(json.dumps({"type": "join", "room": "drain-room", "name": "Late"}))
+            refused = json.loads(await asyncio.wait_for(late.recv(), 10))
+            assert refused["code"] == "server-draining"
+            await late.close()
+            # The last participant leaves: the server need not wait out the 60 s.
+            await socket.send(json.dumps({"type": "leave"}))
+            await socket.wait_closed()
+
+        asyncio.run(scenario())
+        assert server.wait(timeout=20) == 0
+    finally:
+        server.stop()
+
+
+def test_drain_deadline_closes_remaining_calls_and_exits() -> None:
+    server = ParleyProcess("--drain-timeout", "2")
+    try:
+
+        async def scenario() -> int | None:
+            socket = await join(server, "stubborn", "Ada")
+            server.signal(signal.SIGTERM)
+            assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "draining"
+            await asyncio.wait_for(socket.wait_closed(), 20)
+            return socket.close_code
+
+        assert asyncio.run(scenario()) in (1000, 1001)
+        assert server.wait(timeout=20) == 0
+    finally:
+        server.stop()
+
+
+def test_second_signal_exits_at_once() -> None:
+    server = ParleyProcess("--drain-timeout", "600")
+    try:
+
+        async def scenario() -> None:
+            socket = await join(server, "forever", "Ada")
+            server.signal(signal.SIGTERM)
+            assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "draining"
+            server.signal(signal.SIGINT)
+            await asyncio.wait_for(socket.wait_closed(), 20)
+
+        asyncio.run(scenario())
+        assert server.wait(timeout=20) == 1
+    finally:
+        server.stop()
+
+
+def test_binary_serves_its_client_from_another_working_directory() -> None:
+    # The release build (one static binary) when the test command built it; else the debug one.
+    release = os.environ.get("PARLEY_RELEASE_BIN")
+    with tempfile.TemporaryDirectory() as elsewhere:
+        server = ParleyProcess(cwd=elsewhere, binary=Path(release) if release else None)
+        try:
+            status, page = get(server.base_url + "/")
+            assert status == 200 and "<html" in page.lower()
+            status, script = get(server.base_url + "/protocol.js")
+            assert status == 200 and "export" in script
+            assert get(server.base_url + "/r/some-room")[0] == 200
+        finally:
+            server.stop()
+        assert os.listdir(elsewhere) == [], "the server wrote files into its working directory"
