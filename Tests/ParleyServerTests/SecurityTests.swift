@@ -219,6 +219,37 @@ import Testing
         }
     }
 
+    /// A peer that stops answering pings is dropped, and its room is told it left.
+    @Test func deadPeersAreDropped() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.pingInterval = .milliseconds(300)
+        configuration.joinTimeout = .seconds(60)
+        try await withParley(configuration) { server async throws in
+            let request =
+                "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            // A raw client that never answers a ping: the exchange ends when the server gives up.
+            let exchange = try await rawExchange(port: server.port, send: request, untilClosed: true)
+            #expect(exchange.hasPrefix("HTTP/1.1 101") && exchange.contains("Ping timeout"))
+        }
+    }
+
+    /// Joins from one address are limited; past the burst they are refused.
+    @Test func joinsPerAddressAreLimited() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.limits.joinBurst = 3
+        configuration.limits.joinsPerSecond = 0.01
+        try await withParley(configuration) { server in
+            for index in 0..<3 {
+                _ = try await server.join("room\(index)", as: "Ada")
+            }
+            let fourth = try await server.connect()
+            fourth.send(["type": "join", "room": "room9", "name": "Ada"])
+            #expect(try await fourth.next()["code"] as? String == "too-many-attempts")
+        }
+    }
+
     /// A client that opens a connection and sends headers too slowly is disconnected.
     @Test func slowHeadersAreCutOff() async throws {
         var configuration = ParleyConfiguration()
