@@ -163,7 +163,9 @@ private func buildParts(
             await onServerRunning(port)
         },
         logger: logger)
-    app.addServices(SignalingShutdown(relay: relay), RoomPersistence(relay: relay, store: store, logger: logger))
+    // A service group shuts its services down one by one in reverse order: the server first,
+    // then the relay (which ends the persistence stream), then the persistence writer.
+    app.addServices(RoomPersistence(relay: relay, store: store, logger: logger), SignalingShutdown(relay: relay))
     return (app, relay)
 }
 
@@ -192,15 +194,14 @@ private struct RoomPersistence: Service {
     let logger: Logger
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            for await (name, settings) in relay.roomsToSave.cancelOnGracefulShutdown() {
-                do {
-                    try await store.saveRoom(name, settings)
-                } catch {
-                    logger.error("Could not save room settings", metadata: ["room": "\(name)", "error": "\(error)"])
-                }
+        // Ends when the relay shuts down and finishes the stream, after writing what was
+        // already decided, so a lock set just before SIGTERM is not lost.
+        for await (name, settings) in relay.roomsToSave {
+            do {
+                try await store.saveRoom(name, settings)
+            } catch {
+                logger.error("Could not save room settings", metadata: ["room": "\(name)", "error": "\(error)"])
             }
-        } onGracefulShutdown: {
         }
         try? await store.close()
     }
