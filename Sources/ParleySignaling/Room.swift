@@ -114,10 +114,10 @@ public struct Room: Sendable {
         guard !members.isEmpty else { return [] }
         var actions: [SignalingAction] = [.broadcast(.peerLeft(peer), to: members.map(\.connection))]
         if leaving.info.role == .moderator, !hasModerator,
-            let heir = members.firstIndex(where: { $0.info.role == .participant })
+            let heir = members.first(where: { $0.info.role == .participant })
         {
-            members[heir].info.role = .moderator
-            actions += roleChanged(members[heir].info.id, to: .moderator)
+            // setRole also hands the heir the knocks of anyone waiting.
+            actions += setRole(of: heir.info.id, to: .moderator) ?? []
         }
         return actions
     }

@@ -26,6 +26,7 @@ public struct SignalingError: Error, Hashable, Sendable {
         case invalidToken = "invalid-token"
         case unknownRoom = "unknown-room"
         case lobbyFull = "lobby-full"
+        case roomLocked = "room-locked"
         case lobbyDenied = "lobby-denied"
         case kicked = "kicked"
         case roomEnded = "room-ended"
@@ -43,7 +44,7 @@ public struct SignalingError: Error, Hashable, Sendable {
     public var rejectsJoin: Bool {
         switch code {
         case .invalidRoom, .invalidName, .roomFull, .serverDraining, .passwordRequired, .wrongPassword,
-            .tooManyAttempts, .tokenRequired, .invalidToken, .unknownRoom, .lobbyFull, .lobbyDenied:
+            .tooManyAttempts, .tokenRequired, .invalidToken, .unknownRoom, .lobbyFull, .lobbyDenied, .roomLocked:
             true
         default: false
         }

@@ -307,7 +307,10 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         let isViewer = role == .viewer
         let newcomer = PeerInfo(id: id, name: name, audio: audio && !isViewer, video: video && !isViewer, role: role)
         let entered: Result<[SignalingAction], SignalingError>
-        if settings.locked && !trusted {
+        if settings.locked && !trusted && !room.hasModerator {
+            // Waiting would be forever: nobody is there to admit anyone.
+            return refuse(.roomLocked, "room '\(roomName)' is locked and no moderator is in it to let you in")
+        } else if settings.locked && !trusted {
             entered = room.enterLobby(
                 PeerInfo(id: id, name: name, audio: audio, video: video, role: .participant),
                 connection: connection, maxWaiting: configuration.maxLobbyPerRoom)
@@ -424,6 +427,10 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             return actions
         case .endRoom:
             return endRoom(roomName)
+        case .grantModerator(let target) where room.member(target)?.info.role == .viewer:
+            // Viewers joined with a token that keeps them receive-only; moderator rights would
+            // be a way around it.
+            return error(.notAllowed, "viewers cannot be made moderators")
         case .grantModerator(let target), .revokeModerator(let target):
             let newRole: Role = if case .grantModerator = action { .moderator } else { .participant }
             guard let actions = room.setRole(of: target, to: newRole) else { return noSuchPeer }

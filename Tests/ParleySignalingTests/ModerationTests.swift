@@ -160,6 +160,27 @@ import Testing
         #expect(unlock.contains { if case .send(.joined, ConnectionID(4)) = $0 { true } else { false } })
     }
 
+    /// Whoever inherits the moderator role also learns who is waiting; a locked room with no
+    /// moderator refuses newcomers instead of leaving them waiting forever.
+    @Test func inheritedModeratorSeesTheLobbyAndUnattendedLocksRefuse() {
+        var hub = makeHub()
+        _ = hub.openAndJoin(1, room: "r")
+        let heir = hub.openAndJoin(2, room: "r")
+        _ = hub.messageReceived(.moderate(.lock), from: ConnectionID(1))
+        guard case .broadcast(.knock(let waiting), _) = join(&hub, 3).last else {
+            Issue.record("expected a knock")
+            return
+        }
+        let left = hub.messageReceived(.leave, from: ConnectionID(1))
+        #expect(left.contains(.broadcast(.peerRole(id: heir, role: .moderator), to: [ConnectionID(2)])))
+        #expect(left.contains(.send(.knock(waiting), to: ConnectionID(2))))
+
+        _ = hub.messageReceived(.moderate(.endRoom), from: ConnectionID(2))
+        #expect(errorCodes(join(&hub, 4), to: 4) == [.roomLocked])
+        let withPassword = join(&hub, 5, credentials: JoinCredentials(passwordMatches: true))
+        #expect(withPassword.contains { if case .send(.joined, ConnectionID(5)) = $0 { true } else { false } })
+    }
+
     /// A password-protected room refuses without the password and with a wrong one.
     @Test func passwordProtectedRoom() {
         var hub = makeHub()

@@ -1,0 +1,62 @@
+"""People in calls see and hear each other, and only the people in their own room."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+
+def test_two_people_see_each_other_with_video_decoding(new_person, room):
+    ada = new_person().join(room, "Ada")
+    grace = new_person().join(room, "Grace")
+
+    ada.expect_video_from(grace)
+    grace.expect_video_from(ada)
+    expect(ada.tiles).to_have_count(2)
+    expect(grace.tiles).to_have_count(2)
+    expect(ada.own_tile.get_by_test_id("tile-name")).to_have_text("Ada")
+    assert ada.errors == [] and grace.errors == []
+
+
+def test_three_people_all_see_both_others(new_person, room, shots: Path):
+    people = [new_person().join(room, name) for name in ("Ada", "Grace", "Katherine")]
+
+    for viewer in people:
+        expect(viewer.tiles).to_have_count(3)
+        for other in people:
+            if other is not viewer:
+                viewer.expect_video_from(other)
+    people[0].page.screenshot(path=str(shots / "parley-call.png"))
+
+
+def test_leaving_removes_the_tile_at_the_others(new_person, room):
+    ada = new_person().join(room, "Ada")
+    grace = new_person().join(room, "Grace")
+    katherine = new_person().join(room, "Katherine")
+    expect(ada.tile_of(grace)).to_be_visible()
+    expect(katherine.tile_of(grace)).to_be_visible()
+
+    grace.leave()
+
+    expect(ada.tile_of(grace)).to_have_count(0)
+    expect(katherine.tile_of(grace)).to_have_count(0)
+    expect(ada.tiles).to_have_count(2)
+    # The two who stayed still see each other.
+    ada.expect_video_from(katherine)
+
+
+def test_two_rooms_at_once_stay_separate(new_person, room):
+    room_b = room + "-b"
+    ada = new_person().join(room, "Ada")
+    grace = new_person().join(room, "Grace")
+    alan = new_person().join(room_b, "Alan")
+    barbara = new_person().join(room_b, "Barbara")
+
+    ada.expect_video_from(grace)
+    alan.expect_video_from(barbara)
+    for person, other_room in ((ada, (alan, barbara)), (grace, (alan, barbara)),
+                               (alan, (ada, grace)), (barbara, (ada, grace))):
+        expect(person.tiles).to_have_count(2)
+        for stranger in other_room:
+            expect(person.tile_of(stranger)).to_have_count(0)
