@@ -316,7 +316,9 @@ extension TLSIdentity {
             }
             let extensions = try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
+                // No key usage extension: one without keyCertSign stops OpenSSL and BoringSSL
+                // from treating the certificate as its own issuer, so a client that trusts it
+                // explicitly (an imported certificate, a pinned one) would still refuse it.
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(names.generalNames)
             }
