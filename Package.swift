@@ -27,11 +27,29 @@ let package = Package(
         // Pure: the wire protocol and the room state machine. No IO, no clock.
         .target(name: "ParleySignaling"),
 
+        // Pure: STUN messages (RFC 8489) and their attributes.
+        .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Pure: TURN allocations (RFC 8656) driven by packets and time passed in.
+        .target(name: "TURN", dependencies: ["STUN", .product(name: "Crypto", package: "swift-crypto")]),
+        // IO: the STUN/TURN listeners and relay sockets on SwiftNIO.
+        .target(
+            name: "TURNServer",
+            dependencies: [
+                "TURN",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // IO shell: HTTP, WebSocket, the embedded web client.
         .target(
             name: "ParleyServer",
             dependencies: [
                 "ParleySignaling",
+                "TURNServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -68,13 +86,27 @@ let package = Package(
             dependencies: ["ParleyEmbedTool"]
         ),
 
+        // Benchmark baseline: a bare WebSocket echo on the same stack (bench/README.md).
+        .executableTarget(
+            name: "BenchEchoServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            path: "bench/EchoServer"
+        ),
+
         .testTarget(name: "ParleySignalingTests", dependencies: ["ParleySignaling"]),
+        .testTarget(name: "STUNTests", dependencies: ["STUN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TURNTests", dependencies: ["TURN"]),
+        .testTarget(name: "TURNServerTests", dependencies: ["TURNServer"]),
         .testTarget(
             name: "ParleyServerTests",
             dependencies: [
                 "ParleyServer",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ],

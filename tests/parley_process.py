@@ -37,6 +37,9 @@ class ParleyProcess:
         if not binary.exists():
             raise ServerDidNotStart(f"server binary not found at {binary}: build it (swift build) or set PARLEY_BIN")
         command = [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", *extra_args]
+        if not any(argument.startswith("--turn") for argument in extra_args):
+            # Servers run side by side in tests: their TURN ports must not collide either.
+            command += ["--turn-port", "0"]
         if web_root := os.environ.get("PARLEY_WEB_ROOT"):
             command += ["--web-root", web_root]
         self.output: list[str] = []

@@ -7,6 +7,8 @@ import Logging
 import NIOCore
 import ParleySignaling
 import ServiceLifecycle
+import TURN
+import TURNServer
 import UnixSignals
 
 /// Builds the whole Parley server from its configuration: web client, `/ws` signalling,
@@ -72,7 +74,11 @@ private func buildParts(
         throw error
     }
     let metrics = ParleyMetrics()
-    let relay = SignalingRelay(configuration: configuration, knownRooms: knownRooms, tokens: tokens, metrics: metrics)
+    let (turnCredentials, turnServices) = try await setUpTURN(
+        configuration, store: store, metrics: metrics, logger: logger)
+    let relay = SignalingRelay(
+        configuration: configuration, knownRooms: knownRooms, tokens: tokens, turnCredentials: turnCredentials,
+        metrics: metrics)
     let webClient = WebClient(webRoot: configuration.webRoot)
 
     let router = Router(context: ParleyRequestContext.self)
@@ -166,7 +172,47 @@ private func buildParts(
     // A service group shuts its services down one by one in reverse order: the server first,
     // then the relay (which ends the persistence stream), then the persistence writer.
     app.addServices(RoomPersistence(relay: relay, store: store, logger: logger), SignalingShutdown(relay: relay))
+    app.addServices(turnServices)
     return (app, relay)
+}
+
+/// The TURN credentials issuer and, for the built-in server, the services to run.
+private func setUpTURN(
+    _ configuration: ParleyConfiguration, store: some RoomStore, metrics: ParleyMetrics, logger: Logger
+) async throws -> (TURNCredentialIssuer?, [any Service]) {
+    let settings = configuration.turn
+    if case .off = settings.mode { return (nil, []) }
+    let secret: String
+    if let configured = settings.secret {
+        secret = configured
+    } else {
+        secret = try await store.secret(named: "turn") {
+            SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
+        }
+    }
+    let issuer = TURNCredentialIssuer(secret: secret, lifetime: settings.credentialLifetime)
+    guard case .builtIn = settings.mode else {
+        if case .external(let urls) = settings.mode {
+            issuer.publish(
+                stun: urls.filter { $0.hasPrefix("stun") }, turn: urls.filter { $0.hasPrefix("turn") })
+        }
+        return (issuer, [])
+    }
+    let host = settings.host ?? configuration.host
+    var policy = PeerAddressPolicy(allowPrivate: settings.allowPrivatePeers, allowed: settings.allowedPeers)
+    if configuration.port != 0 {
+        policy.serverPorts.insert(UInt16(configuration.port))
+    }
+    let service = TURNServerService(
+        configuration: TURNServerConfiguration(
+            host: host, port: settings.port, relayPorts: settings.relayPorts, publicIP: settings.publicIP,
+            secret: secret, policy: policy),
+        logger: Logger(label: "parley.turn"))
+    let isWildcard = host == "0.0.0.0" || host == "::"
+    let publisher = TURNPublisher(
+        service: service, issuer: issuer, advertisedHost: settings.publicIP ?? (isWildcard ? nil : host),
+        metrics: metrics, logger: logger)
+    return (issuer, [service, publisher])
 }
 
 /// Which pages may open `/ws`: the server's own origin, and any configured ones.

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import ParleySignaling
+import STUN
+import TURN
 
 /// How log lines are written.
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -119,6 +121,67 @@ extension ParleyConfiguration {
             name: "http-idle-timeout", isSecret: false, isList: false,
             apply: { $0.httpIdleTimeout = .seconds(try integer($1, in: 1...3_600)) },
             current: { "\($0.httpIdleTimeout.components.seconds)" }),
+        Setting(
+            name: "turn", isSecret: false, isList: false,
+            apply: { configuration, values in
+                let on = try boolean(values)
+                if !on {
+                    configuration.turn.mode = .off
+                } else if configuration.turn.mode == .off {
+                    configuration.turn.mode = .builtIn
+                }
+            },
+            current: { $0.turn.mode == .off ? "off" : "on" }),
+        Setting(
+            name: "turn-port", isSecret: false, isList: false,
+            apply: { $0.turn.port = try integer($1, in: 0...65_535) }, current: { "\($0.turn.port)" }),
+        Setting(
+            name: "turn-host", isSecret: false, isList: false,
+            apply: { $0.turn.host = try nonEmpty($1) }, current: { $0.turn.host ?? "(same as host)" }),
+        Setting(
+            name: "turn-relay-ports", isSecret: false, isList: false,
+            apply: { configuration, values in
+                let parts = try nonEmpty(values).split(separator: "-").compactMap { UInt16($0) }
+                guard parts.count == 2, parts[0] >= 1024, parts[0] <= parts[1] else {
+                    throw SettingError(reason: "'\(values[0])' is not a port range like 49152-65535 (from 1024 up)")
+                }
+                configuration.turn.relayPorts = parts[0]...parts[1]
+            },
+            current: { "\($0.turn.relayPorts.lowerBound)-\($0.turn.relayPorts.upperBound)" }),
+        Setting(
+            name: "public-ip", isSecret: false, isList: false,
+            apply: { configuration, values in
+                let text = try nonEmpty(values)
+                guard IPAddress(text) != nil else { throw SettingError(reason: "'\(text)' is not an IP address") }
+                configuration.turn.publicIP = text
+            },
+            current: { $0.turn.publicIP ?? "" }),
+        Setting(
+            name: "turn-secret", isSecret: true, isList: false,
+            apply: { $0.turn.secret = try secret($1, minimumBytes: 16) }, current: { $0.turn.secret ?? "" }),
+        Setting(
+            name: "turn-external", isSecret: false, isList: true,
+            apply: { configuration, values in
+                for url in values where !["stun:", "stuns:", "turn:", "turns:"].contains(where: url.hasPrefix) {
+                    throw SettingError(reason: "'\(url)' must start with stun:, stuns:, turn: or turns:")
+                }
+                if configuration.turn.mode != .off { configuration.turn.mode = .external(values) }
+            },
+            current: { if case .external(let urls) = $0.turn.mode { urls.joined(separator: ",") } else { "" } }),
+        Setting(
+            name: "turn-allow-peer", isSecret: false, isList: true,
+            apply: { configuration, values in
+                configuration.turn.allowedPeers = try values.map { text in
+                    guard let network = IPNetwork(text) else {
+                        throw SettingError(reason: "'\(text)' is not an address or network like 192.168.1.0/24")
+                    }
+                    return network
+                }
+            },
+            current: { $0.turn.allowedPeers.map(\.description).joined(separator: ",") }),
+        Setting(
+            name: "turn-allow-private", isSecret: false, isList: false,
+            apply: { $0.turn.allowPrivatePeers = try boolean($1) }, current: { "\($0.turn.allowPrivatePeers)" }),
         Setting(
             name: "web-root", isSecret: false, isList: false,
             apply: { $0.webRoot = try nonEmpty($1) }, current: { $0.webRoot ?? "(built in)" }),

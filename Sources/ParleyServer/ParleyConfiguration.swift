@@ -44,6 +44,8 @@ public struct ParleyConfiguration: Sendable {
     /// log2 of scrypt's cost for new room-password hashes. Tests lower it: debug builds of
     /// scrypt are many times slower than release ones.
     public var passwordHashCost: Int = PasswordHasher.defaultLogRounds
+    /// The STUN/TURN relay browsers get in `joined.iceServers`.
+    public var turn = TURNSettings()
 
     public init(
         host: String = "127.0.0.1",

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import TURN
 
 /// Parley's metrics, kept in a registry of their own (not the process-wide `MetricsSystem`),
 /// so that every application instance, including each one a test starts, counts separately.
@@ -12,6 +13,11 @@ public struct ParleyMetrics: Sendable {
     private let participants: CoreMetrics.Gauge
     private let connections: CoreMetrics.Gauge
     private let residentMemory: CoreMetrics.Gauge
+    // Totals since start, copied from the TURN server's own counters (so gauges, not counters).
+    private let turnAllocations: CoreMetrics.Gauge
+    private let turnPacketsRelayed: CoreMetrics.Gauge
+    private let turnBytesRelayed: CoreMetrics.Gauge
+    private let turnForbiddenPeers: CoreMetrics.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -20,6 +26,10 @@ public struct ParleyMetrics: Sendable {
         participants = CoreMetrics.Gauge(label: "parley_participants", factory: factory)
         connections = CoreMetrics.Gauge(label: "parley_connections", factory: factory)
         residentMemory = CoreMetrics.Gauge(label: "parley_process_resident_memory_bytes", factory: factory)
+        turnAllocations = CoreMetrics.Gauge(label: "parley_turn_allocations_created", factory: factory)
+        turnPacketsRelayed = CoreMetrics.Gauge(label: "parley_turn_packets_relayed", factory: factory)
+        turnBytesRelayed = CoreMetrics.Gauge(label: "parley_turn_bytes_relayed", factory: factory)
+        turnForbiddenPeers = CoreMetrics.Gauge(label: "parley_turn_forbidden_peer_attempts", factory: factory)
     }
 
     func messageReceived(type: String) {
@@ -39,6 +49,13 @@ public struct ParleyMetrics: Sendable {
     func joinRejected(reason: String) {
         CoreMetrics.Counter(label: "parley_joins_rejected_total", dimensions: [("reason", reason)], factory: factory)
             .increment()
+    }
+
+    func recordTURN(_ statistics: TURNStatistics) {
+        turnAllocations.record(statistics.allocationsCreated)
+        turnPacketsRelayed.record(statistics.packetsRelayedToPeers + statistics.packetsRelayedToClients)
+        turnBytesRelayed.record(statistics.bytesRelayed)
+        turnForbiddenPeers.record(statistics.forbiddenPeers)
     }
 
     func record(rooms: Int, participants: Int, connections: Int) {

@@ -52,6 +52,7 @@ final class SignalingRelay: Sendable {
     private let configuration: ParleyConfiguration
     private let metrics: ParleyMetrics
     private let tokens: JoinTokenAuthority?
+    private let turnCredentials: TURNCredentialIssuer?
     private let clock = ContinuousClock()
     private let startedAt: ContinuousClock.Instant
     /// Yields once draining has started and the last participant has left.
@@ -63,8 +64,9 @@ final class SignalingRelay: Sendable {
 
     init(
         configuration: ParleyConfiguration, knownRooms: [RoomName: RoomSettings], tokens: JoinTokenAuthority?,
-        metrics: ParleyMetrics
+        turnCredentials: TURNCredentialIssuer?, metrics: ParleyMetrics
     ) {
+        self.turnCredentials = turnCredentials
         self.state = Mutex(State(hub: SignalingHub(configuration: configuration.signaling, knownRooms: knownRooms)))
         self.configuration = configuration
         self.metrics = metrics
@@ -298,7 +300,7 @@ final class SignalingRelay: Sendable {
                 switch action {
                 case .send(let message, let connection):
                     count(message, recipients: 1)
-                    deliver(message.jsonText(), to: connection, in: state, tooSlow: &tooSlow)
+                    deliver(withTURNCredentials(message).jsonText(), to: connection, in: state, tooSlow: &tooSlow)
                 case .broadcast(let message, let connections):
                     count(message, recipients: connections.count)
                     let text = message.jsonText()
@@ -317,6 +319,16 @@ final class SignalingRelay: Sendable {
             // turn find more slow clients; each round removes at least one, so this ends.
             actions = tooSlow.flatMap { state.hub.deliveryFailed(to: $0) }
         }
+    }
+
+    /// A `joined` gets TURN credentials minted for that participant, now: the hub has no clock
+    /// and no secrets.
+    private func withTURNCredentials(_ message: ServerMessage) -> ServerMessage {
+        guard let turnCredentials, case .joined(let you, let room, let peers, let iceServers, let settings) = message
+        else { return message }
+        return .joined(
+            you: you, room: room, peers: peers,
+            iceServers: iceServers + turnCredentials.iceServers(for: you.id, now: Date()), settings: settings)
     }
 
     private func count(_ message: ServerMessage, recipients: Int) {

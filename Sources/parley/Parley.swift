@@ -138,6 +138,43 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds before an idle HTTP connection, or one slow to send its request, is closed. (default: 30)")
     var httpIdleTimeout: String?
 
+    @Option(help: "Run the built-in STUN/TURN server: on or off. (default: on)")
+    var turn: String?
+
+    @Option(help: "UDP and TCP port of the built-in STUN/TURN server; 0 picks one. (default: 3478)")
+    var turnPort: String?
+
+    @Option(help: "Address the STUN/TURN server listens on. (default: --host)")
+    var turnHost: String?
+
+    @Option(help: "UDP ports for TURN relays, as FROM-TO. (default: 49152-65535)")
+    var turnRelayPorts: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The server's public IP when it sits behind 1:1 NAT (a cloud VM), advertised for TURN.",
+            discussion:
+                "E.g. on a VM whose interface has 10.0.0.5 but is reached at 203.0.113.7: --public-ip 203.0.113.7"))
+    var publicIp: String?
+
+    @Option(help: "TURN REST shared secret, 16+ bytes. (default: generated once, kept in the database)")
+    var turnSecret: String?
+
+    @Option(
+        name: .customLong("turn-external"),
+        help:
+            "Use an external TURN server (coturn with use-auth-secret and the same --turn-secret) at this URL instead; repeatable."
+    )
+    var turnExternal: [String] = []
+
+    @Option(
+        name: .customLong("turn-allow-peer"),
+        help: "An address or network TURN may relay to despite the built-in denials (e.g. 192.168.1.0/24); repeatable.")
+    var turnAllowPeers: [String] = []
+
+    @Flag(help: "Let TURN relay to private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).")
+    var turnAllowPrivate = false
+
     @Option(help: "Serve the web client from this folder instead of the built-in copy (client development).")
     var webRoot: String?
 
@@ -168,6 +205,15 @@ struct ServerOptions: ParsableArguments {
             "messages-per-second": messagesPerSecond.map { [$0] } ?? [],
             "joins-per-minute": joinsPerMinute.map { [$0] } ?? [],
             "http-idle-timeout": httpIdleTimeout.map { [$0] } ?? [],
+            "turn": turn.map { [$0] } ?? [],
+            "turn-port": turnPort.map { [$0] } ?? [],
+            "turn-host": turnHost.map { [$0] } ?? [],
+            "turn-relay-ports": turnRelayPorts.map { [$0] } ?? [],
+            "public-ip": publicIp.map { [$0] } ?? [],
+            "turn-secret": turnSecret.map { [$0] } ?? [],
+            "turn-external": turnExternal,
+            "turn-allow-peer": turnAllowPeers,
+            "turn-allow-private": turnAllowPrivate ? ["true"] : [],
             "web-root": webRoot.map { [$0] } ?? [],
             "log-level": logLevel.map { [$0] } ?? [],
             "log-format": logFormat.map { [$0] } ?? [],

@@ -24,6 +24,10 @@ func withParley<Value: Sendable>(
     configuration.allowedOrigins.append("ws://127.0.0.1")
     // scrypt at full cost takes seconds in a debug build.
     configuration.passwordHashCost = 10
+    // Parallel tests must not all bind 3478; a test that wants TURN says so, with port 0.
+    if configuration.turn.port != 0 {
+        configuration.turn.mode = .off
+    }
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "parley-test")
     logger.logLevel = .warning
