@@ -1,0 +1,371 @@
+"""Turns the JSON figures of one bench/run into RESULTS.md: machine, date, command, tables of
+figures and ratios, and which targets were met.
+
+    python3 bench/report.py --results DIR --command "bench/run" --out bench/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine  # noqa: E402
+
+KIB = 1024
+# The issue's targets.
+TARGET_SETUP_OVERHEAD = 1.10  # Parley / floor, first remote frame
+TARGET_KIB_PER_CONNECTION = 16
+TARGET_CONNECTIONS = 10_000
+TARGET_P99_MS = 5.0
+TARGET_CPU_RATIO = 1.2
+
+
+def load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def ms(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0 or math.isnan(a) or math.isnan(b):
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def verdict(ok: bool | None) -> str:
+    return "–" if ok is None else ("met" if ok else "**missed**")
+
+
+def info_cores() -> int:
+    import os  # noqa: PLC0415
+
+    return os.cpu_count() or 1
+
+
+def call_section(data: dict | None, lines: list[str], targets: list[tuple[str, str, str]]) -> None:
+    lines.append("## 1. Call setup: join → first remote video frame")
+    lines.append("")
+    if data is None:
+        lines.append("Not run.")
+        lines.append("")
+        return
+    summary = data["summary"]
+    kinds = [k for k in ("floor", "parley", "janus") if k in summary]
+    names = {"floor": "floor (no server)", "parley": "Parley", "janus": "Janus 1.1.2 VideoRoom"}
+    lines.append(
+        f"{data['repetitions']} interleaved repetitions each (plus one warm-up round that is not counted); "
+        "milliseconds from t0, median / p95."
+    )
+    lines.append("")
+    lines.append("| | repetitions | first remote frame | ICE connected | DTLS connected | other side's first frame |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for kind in kinds:
+        s = summary[kind]
+
+        def cell(figure: str) -> str:
+            if figure not in s:
+                return "–"
+            return f"{ms(s[figure]['median'])} / {ms(s[figure]['p95'])}"
+
+        lines.append(
+            f"| {names[kind]} | {s['repetitions']} | {cell('first_frame_ms')} | {cell('ice_connected_ms')} | "
+            f"{cell('dtls_connected_ms')} | {cell('other_first_frame_ms')} |"
+        )
+    floor = summary.get("floor", {}).get("first_frame_ms")
+    parley = summary.get("parley", {}).get("first_frame_ms")
+    lines.append("")
+    if floor and parley:
+        r_med = parley["median"] / floor["median"]
+        r_p95 = parley["p95"] / floor["p95"]
+        lines.append(
+            f"**Parley / floor: {r_med:.2f}× at the median, {r_p95:.2f}× at p95** "
+            f"(Parley takes {parley['median'] - floor['median']:+.0f} ms more at the median)."
+        )
+        targets.append(
+            (
+                "Call setup: signalling adds < 10% to the floor (median first frame)",
+                f"{r_med:.2f}×",
+                verdict(r_med < TARGET_SETUP_OVERHEAD),
+            )
+        )
+    janus = summary.get("janus", {}).get("first_frame_ms")
+    if floor and janus:
+        lines.append(f"Janus / floor: {janus['median'] / floor['median']:.2f}× at the median.")
+    parley_s = summary.get("parley", {})
+    if "joined_ms" in parley_s:
+        lines.append("")
+        steps = [
+            ("the WebSocket is open", "ws_open_ms"),
+            ("`joined` has arrived", "joined_ms"),
+            ("the peer connection is created", "pc_created_ms"),
+            ("the offer has left", "offer_sent_ms"),
+            ("the answer has arrived", "answer_received_ms"),
+        ]
+        told = [f"{words} at {ms(parley_s[key]['median'], 1)} ms" for words, key in steps if key in parley_s]
+        lines.append("Where Parley's time goes, at the second page (medians after the click): " + ", ".join(told) + ".")
+    if "load_average" in data:
+        lines.append("")
+        lines.append(
+            f"While this part ran, all processes together kept the machine's cores {data['machine_busy_percent']:.0f}% "
+            f"busy (of {100 * (info_cores() or 1)}%: the browser, the servers and any other work); load average "
+            f"{data['load_average'][0]} at the start, {data['load_average'][1]} at the end."
+        )
+    if "janus" not in summary:
+        lines.append("")
+        lines.append(f"Janus: not measured ({data.get('janus_note', 'not requested')}).")
+    failures = {k: v for k, v in data.get("failures", {}).items() if v}
+    if failures:
+        lines.append("")
+        lines.append("Failed repetitions (left out of the figures): " + "; ".join(
+            f"{k}: {len(v)} ({v[0]})" for k, v in failures.items()))
+    lines.append("")
+
+
+def capacity_section(data: dict | None, lines: list[str], targets: list[tuple[str, str, str]]) -> None:
+    lines.append("## 2. Signalling capacity")
+    lines.append("")
+    if data is None:
+        lines.append("Not run.")
+        lines.append("")
+        return
+    runs = data["runs"]
+    lines.append(
+        f"Connections in rooms of 4; signals relayed to a random other member of the sender's room at an offered "
+        f"{data['rate']:,.0f} messages/s (open loop) for {data['seconds']:g} s after a warm-up; latency from the "
+        "scheduled send time. Server on core 0, load client on core 1."
+    )
+    lines.append("")
+    lines.append(
+        "| server | connections | memory / connection | p50 latency | p99 latency | server CPU / message "
+        "| server CPU | load client CPU | other work on the machine | delivered | errors |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for run in runs:
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(run["errors"].items())) or "none"
+        lines.append(
+            f"| {'Parley' if run['server'] == 'parley' else 'bare relay'} | {run['connections']:,} "
+            f"| {run['bytes_per_connection'] / KIB:.1f} KiB | {ms(run['latency_ms']['p50'], 2)} ms "
+            f"| {ms(run['latency_ms']['p99'], 2)} ms | {run['server_cpu_us_per_message']:.1f} µs "
+            f"| {run['server_cpu_percent']:.0f}% | {run['load_cpu_percent']:.0f}% "
+            f"| {run.get('other_cpu_percent', math.nan):.0f}% | {run['delivered']:,} / {run['messages']:,} | {errors} |"
+        )
+    lines.append("")
+    lines.append("Ratios, Parley / bare relay, at the same number of connections:")
+    lines.append("")
+    lines.append("| connections | memory / connection | p50 latency | p99 latency | server CPU / message |")
+    lines.append("|---:|---:|---:|---:|---:|")
+    sizes = sorted({run["connections"] for run in runs})
+    by = {(run["server"], run["connections"]): run for run in runs}
+    for n in sizes:
+        echo, parley = by.get(("echo", n)), by.get(("parley", n))
+        if not echo or not parley:
+            continue
+        lines.append(
+            f"| {n:,} | {ratio(parley['bytes_per_connection'], echo['bytes_per_connection'])} "
+            f"| {ratio(parley['latency_ms']['p50'], echo['latency_ms']['p50'])} "
+            f"| {ratio(parley['latency_ms']['p99'], echo['latency_ms']['p99'])} "
+            f"| {ratio(parley['server_cpu_us_per_message'], echo['server_cpu_us_per_message'])} |"
+        )
+    lines.append("")
+    lines.append(
+        "Also measured (raw figures in the JSON): RSS before, idle and after the load; server threads; the load "
+        "client's send lag behind the schedule; latency from the actual send (service latency)."
+    )
+    lines.append("")
+    extra = []
+    for run in runs:
+        extra.append(
+            f"{'Parley' if run['server'] == 'parley' else 'bare relay'} {run['connections']:,}: "
+            f"send lag p99 {ms(run['send_lag_ms']['p99'], 2)} ms, service latency p99 "
+            f"{ms(run['service_latency_ms']['p99'], 2)} ms, idle server CPU {run['server_idle_cpu_percent']:.1f}%, "
+            f"{run['server_threads']} threads, RSS {run['rss_before'] / 2**20:.1f} → {run['rss_idle'] / 2**20:.1f} → "
+            f"{run['rss_loaded'] / 2**20:.1f} MiB"
+        )
+    lines.extend(f"- {line}" for line in extra)
+    lines.append("")
+
+    parley_runs = [run for run in runs if run["server"] == "parley"]
+    if parley_runs:
+        worst_kib = max(run["bytes_per_connection"] for run in parley_runs) / KIB
+        targets.append(
+            ("Memory: ≤ 16 KiB per idle connection (worst size measured)", f"{worst_kib:.1f} KiB",
+             verdict(worst_kib <= TARGET_KIB_PER_CONNECTION))
+        )
+        held = max((run["connections"] for run in parley_runs if run["server_alive"] and run["lost"] == 0
+                    and not run["errors"]), default=0)
+        targets.append(
+            (f"{TARGET_CONNECTIONS:,} connections held (all joined, every signal delivered)", f"{held:,}",
+             verdict(held >= TARGET_CONNECTIONS))
+        )
+        at_rate = [run for run in parley_runs if run["connections"] >= 5000] or parley_runs
+        worst_p99 = max(run["latency_ms"]["p99"] for run in at_rate)
+        targets.append(
+            (f"p99 relay latency < 5 ms at {data['rate']:,.0f} messages/s (worst of N ≥ 5,000)",
+             f"{worst_p99:.2f} ms", verdict(worst_p99 < TARGET_P99_MS))
+        )
+        cpu_ratios = []
+        for run in parley_runs:
+            echo = by.get(("echo", run["connections"]))
+            if echo and echo["server_cpu_us_per_message"] > 0:
+                cpu_ratios.append(run["server_cpu_us_per_message"] / echo["server_cpu_us_per_message"])
+        if cpu_ratios:
+            worst = max(cpu_ratios)
+            targets.append(
+                ("Server CPU per message ≤ 1.2× the bare relay (worst size)", f"{worst:.2f}×",
+                 verdict(worst <= TARGET_CPU_RATIO))
+            )
+
+
+def storm_section(data: dict | None, lines: list[str]) -> None:
+    lines.append("## 3. Join storm")
+    lines.append("")
+    if data is None:
+        lines.append("Not run.")
+        lines.append("")
+        return
+    summary = data["summary"]
+    reps = max((r["repetition"] for r in data["runs"]), default=-1) + 1
+    lines.append(
+        f"{data['clients']} clients connect and join one room, spread evenly over {data['spread_s']:g} s; time from "
+        f"the first join until every client has the full roster ({data['clients'] - 1} others). Median of "
+        f"{reps} interleaved repetitions."
+    )
+    lines.append("")
+    lines.append(
+        "| server | every roster complete | … after the last join | p99 join → `joined` | server CPU "
+        "| load client CPU | other work on the machine |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    for kind in ("echo", "parley"):
+        s = summary.get(kind)
+        if not s:
+            continue
+        lines.append(
+            f"| {'Parley' if kind == 'parley' else 'bare relay'} | {ms(s['all_rosters_ms'])} ms "
+            f"| {ms(s['after_last_join_ms'], 1)} ms | {ms(s['join_answer_p99_ms'], 1)} ms "
+            f"| {s['server_cpu_seconds'] * 1000:.0f} ms | {s['load_cpu_percent']:.0f}% "
+            f"| {s.get('other_cpu_percent', math.nan):.0f}% |"
+        )
+    echo, parley = summary.get("echo"), summary.get("parley")
+    if echo and parley:
+        lines.append("")
+        lines.append(
+            f"Parley / bare relay: {ratio(parley['all_rosters_ms'], echo['all_rosters_ms'])} for the whole storm, "
+            f"{ratio(parley['after_last_join_ms'], echo['after_last_join_ms'])} after the last join, "
+            f"{ratio(parley['server_cpu_seconds'], echo['server_cpu_seconds'])} server CPU."
+        )
+    incomplete = [r for r in data["runs"] if r["incomplete"]]
+    if incomplete:
+        lines.append("")
+        lines.append(f"{len(incomplete)} repetitions did not complete within 30 s (left out of the medians).")
+    lines.append("")
+
+
+METHOD = """\
+## How it is measured
+
+- **Call setup** (`bench/call_setup.py`): Debian's Chromium, headless, with
+  `--use-fake-device-for-media-stream --use-fake-ui-for-media-stream`, driven by Playwright. Every time is
+  taken inside the page by the same script (`bench/call/instrument.js`): the click on Join, the
+  `RTCPeerConnection`'s `iceconnectionstatechange` to connected, the `RTCDtlsTransport`'s `statechange` to
+  connected, and the first `requestVideoFrameCallback` of a `<video>` playing the remote video track.
+  The **floor** is one page with two `RTCPeerConnection`s wired to each other by function calls, shaped like
+  Parley's (audio + video from the fake devices at the same constraints, one negotiated data channel, no ICE
+  servers); its t0 is when it starts creating them, its end the offerer's first remote frame. For **Parley**,
+  each repetition uses a fresh room and two browser contexts: the first person joins and waits; t0 is the
+  second person's click on Join, the end is the first frame of the first person's video in the second page
+  (the first page's first frame of the second person is in the last column). The camera is already running
+  in both cases before t0 (Parley's pre-join preview; the floor's `getUserMedia` before starting), and both
+  wait 0.5 s before t0. Floor and Parley repetitions alternate, in alternating order.
+- **Capacity** (`bench/signalling.py capacity`): a Python asyncio load client (`websockets`, no compression)
+  pinned with `taskset -c 1`; each server pinned to core 0 and started fresh for every size, Parley and the
+  bare relay alternating. After 8 warm-up connections (closed again), RSS (`VmRSS`) is read, N connections
+  are opened and joined in rooms of 4, and after 4 s idle RSS is read again: memory per connection =
+  ΔRSS / N. Then one signal (an ICE-candidate-sized `signal`, about 270 bytes) is due every 1/rate seconds
+  from a random connection to a random other member of its room; latency runs from the **scheduled** send
+  time to its arrival at the addressee, so a server (or client) that falls behind is charged for it.
+  Server CPU per message = Δ(utime + stime) of the server from `/proc/PID/stat` over the measured window,
+  divided by the messages scheduled in it (it includes the server's idle work, such as pings). The load
+  client's own CPU share is reported: near 100% it, not the server, would be the limit. The client sleeps
+  with the event loop's 1 ms timer resolution, so up to about 1 ms of every latency is the client's.
+- **The baseline, a bare relay** (`bench/EchoServer`): the same Hummingbird 2 + hummingbird-websocket
+  versions and the same WebSocket server configuration as Parley (frame limit, UTF-8 validation, automatic
+  ping every 15 s). It relays A → B, not an echo back to the sender, so that the wire work is the same as
+  Parley's: each signal is one frame in from the sender and one frame out to another connection, on another
+  channel, and joins answer with the room's roster and tell the others (`joined`, `peer-joined`). It finds
+  `"to":"…"`, `"room":"…"` and `"name":"…"` by scanning bytes and forwards the frame as it came; it has no
+  JSON parsing, validation, rate limits, per-connection queues, roles or metrics. An echo to the sender
+  would skip the cross-connection hand-off that is the heart of signalling, and flatter the baseline.
+- **Join storm** (`bench/signalling.py storm`): the clients connect and join at evenly spaced moments over
+  the spread; each counts its roster (`joined.peers` plus `peer-joined`). Both servers run side by side
+  (pinned to core 0), repetitions alternate between them, each in a fresh room.
+- **Other work on the machine**: this is a shared machine. "Other work" is the CPU time every other process
+  used during the measured window (all cores busy time from `/proc/stat`, less the server's and the load
+  client's), in % of one core; the machine has 2 cores, so 200% is everything. When it is high, absolute
+  latencies suffer most; CPU time per message and memory much less.
+- Parley runs with its defaults except `--max-connections-per-ip 0`, `--joins-per-minute 1000000` (all load
+  comes from loopback addresses) and, for the storm, `--max-peers` = the number of clients. Both servers are
+  release builds (`swift build -c release --static-swift-stdlib`, as shipped).
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--command", default="bench/run")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--started", default="")
+    parser.add_argument("--seconds", type=float, default=0)
+    args = parser.parse_args()
+
+    call = load(args.results / "call_setup.json")
+    capacity = load(args.results / "capacity.json")
+    storm = load(args.results / "storm.json")
+    info = machine()
+    lines: list[str] = []
+    targets: list[tuple[str, str, str]] = []
+    lines.append("# Parley benchmark results")
+    lines.append("")
+    lines.append(
+        "Written by `bench/run` (bench/README.md). Every figure is measured side by side with its baseline in the "
+        "same invocation; on a shared machine absolute times drift, the ratios are what to compare."
+    )
+    lines.append("")
+    date = args.started or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines.append(f"- **Date**: {date}" + (f" (the run took {args.seconds / 60:.1f} min)" if args.seconds else ""))
+    lines.append(
+        f"- **Machine**: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB; {info['os']}, "
+        f"Linux {info['kernel']}"
+    )
+    lines.append(f"- **Software**: {info['swift']}; {info['chromium']}; Python {info['python']}")
+    lines.append(f"- **Command**: `{args.command}`")
+    lines.append("")
+    body: list[str] = []
+    call_section(call, body, targets)
+    capacity_section(capacity, body, targets)
+    storm_section(storm, body)
+    if targets:
+        lines.append("## Targets")
+        lines.append("")
+        lines.append("| target | measured | |")
+        lines.append("|---|---:|---|")
+        lines.extend(f"| {name} | {value} | {result} |" for name, value, result in targets)
+        lines.append("")
+    lines.extend(body)
+    lines.append(METHOD)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines))
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
