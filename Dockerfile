@@ -18,7 +18,11 @@ RUN apt-get update \
 COPY --from=build /out/parley /usr/local/bin/parley
 USER parley
 WORKDIR /var/lib/parley
-EXPOSE 8080
+EXPOSE 8080 3478/tcp 3478/udp
+# TURN relays use one UDP port each from this range (--turn-relay-ports): publish it too,
+# e.g. docker run -p 8080:8080 -p 3478:3478/udp -p 3478:3478 -p 49160-49200:49160-49200/udp
+#      -e PARLEY_TURN_RELAY_PORTS=49160-49200 -e PARLEY_PUBLIC_IP=203.0.113.10 parley
+EXPOSE 49152-65535/udp
 ENV PARLEY_HOST=0.0.0.0
 HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]
 STOPSIGNAL SIGTERM
