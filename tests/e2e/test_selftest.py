@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from people import Person
 from test_pages import UNNAMED_CONTROLS_JS
 
 
@@ -26,14 +27,13 @@ def test_self_test_finds_host_candidates_and_a_working_loopback_call(new_person,
     expect(checks["network"].get_by_test_id("check-result")).to_contain_text("on this network (host)")
     expect(checks["call"]).to_have_attribute("data-status", "ok")
     expect(checks["call"].get_by_test_id("check-result")).to_contain_text("video was sent and received")
-    # The test server has no STUN or TURN servers: calls work on this network only.
-    expect(person.page.get_by_test_id("verdict-title")).to_have_text(
-        "Calls work only on this network — ask your admin for a TURN server")
+    # The test server runs its built-in TURN server: a relay path exists.
+    expect(checks["network"].get_by_test_id("check-result")).to_contain_text("relay")
+    expect(person.page.get_by_test_id("verdict-title")).to_have_text("Calls should work")
 
     report = person.page.get_by_test_id("report").input_value()
-    assert re.search(r"candidates: host [1-9]\d*, srflx 0, relay 0", report), report
+    assert re.search(r"candidates: host [1-9]\d*, srflx \d+, relay [1-9]\d*", report), report
     assert re.search(r"frames decoded: \d+", report), report
-    assert "Result: Calls work only on this network" in report
     person.click("Copy report")
     expect(person.page.get_by_role("status").filter(has_text="opy")).to_be_visible()
     assert person.page.evaluate(UNNAMED_CONTROLS_JS) == []
@@ -44,3 +44,19 @@ def test_self_test_finds_host_candidates_and_a_working_loopback_call(new_person,
     expect(phone.page.get_by_test_id("verdict")).not_to_have_attribute("data-status", "running", timeout=60_000)
     assert phone.page.evaluate("document.documentElement.scrollWidth") <= 375
     phone.page.screenshot(path=str(shots / "parley-phone-selftest.png"), full_page=True)
+
+
+def test_self_test_without_turn_says_calls_work_only_on_this_network(browser, start_server, shots: Path):
+    server = start_server("--turn", "off")
+    person = Person(browser, server.base_url)
+    try:
+        person.page.goto("/test")
+        expect(person.page.get_by_test_id("verdict")).not_to_have_attribute("data-status", "running", timeout=60_000)
+        expect(person.page.get_by_test_id("verdict-title")).to_have_text(
+            "Calls work only on this network — ask your admin for a TURN server")
+        report = person.page.get_by_test_id("report").input_value()
+        assert re.search(r"candidates: host [1-9]\d*, srflx 0, relay 0", report), report
+        assert "Result: Calls work only on this network" in report
+        person.page.screenshot(path=str(shots / "parley-selftest-no-turn.png"), full_page=True)
+    finally:
+        person.close()
