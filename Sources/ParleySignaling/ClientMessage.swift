@@ -15,6 +15,10 @@ public enum ClientMessage: Hashable, Sendable {
     case signal(to: PeerID, data: JSONValue)
     /// The sender turned its microphone or camera on or off.
     case media(audio: Bool, video: Bool)
+    /// The sender raised or lowered its hand.
+    case hand(raised: Bool)
+    /// The sender shows everyone a reaction.
+    case reaction(Reaction)
     /// Leave the room and close the connection.
     case leave
     /// A moderator's request (anything but the password, which arrives in plain text).
@@ -29,6 +33,8 @@ public enum ClientMessage: Hashable, Sendable {
         case .join: "join"
         case .signal: "signal"
         case .media: "media"
+        case .hand: "hand"
+        case .reaction: "reaction"
         case .leave: "leave"
         case .moderate(let action): action.type
         case .setPassword: "set-password"
@@ -100,6 +106,17 @@ extension ClientMessage {
                 throw SignalingError(.invalidMessage, "\"media\" needs boolean fields \"audio\" and \"video\"")
             }
             return .media(audio: audio, video: video)
+        case "hand":
+            guard let raised = try optionalBool("raised", of: type, in: fields) else {
+                throw SignalingError(.invalidMessage, "\"hand\" needs a boolean field \"raised\"")
+            }
+            return .hand(raised: raised)
+        case "reaction":
+            let emoji = try requiredString("emoji", of: type, in: fields)
+            guard let reaction = Reaction(rawValue: emoji) else {
+                throw SignalingError(.invalidReaction, "a reaction is one of \(Reaction.allowedList)")
+            }
+            return .reaction(reaction)
         case "leave":
             return .leave
         case "kick": return .moderate(.kick(PeerID(try requiredString("id", of: type, in: fields))))

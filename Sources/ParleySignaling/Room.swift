@@ -151,6 +151,19 @@ public struct Room: Sendable {
             ? [] : [.broadcast(.peerMedia(id: peer, audio: info.audio, video: info.video), to: others)]
     }
 
+    /// `peer` raised or lowered its hand: everyone hears of it, the sender included, so
+    /// that every client shows the state the server holds.
+    mutating func setHand(of peer: PeerID, raised: Bool) -> [SignalingAction] {
+        guard let index = members.firstIndex(where: { $0.info.id == peer }) else { return [] }
+        members[index].info.hand = raised
+        return [.broadcast(.peerHand(id: peer, raised: raised), to: members.map(\.connection))]
+    }
+
+    /// `peer` shows a reaction to everyone, itself included. Nothing is remembered.
+    func react(from peer: PeerID, with reaction: Reaction) -> [SignalingAction] {
+        [.broadcast(.reaction(from: peer, emoji: reaction), to: members.map(\.connection))]
+    }
+
     // MARK: Moderation
 
     mutating func setRole(of peer: PeerID, to role: Role) -> [SignalingAction]? {

@@ -14,13 +14,18 @@ public struct PeerInfo: Hashable, Sendable, Encodable {
     public var audio: Bool
     public var video: Bool
     public var role: Role
+    /// The hand is raised (`hand`); everyone starts with it down.
+    public var hand: Bool
 
-    public init(id: PeerID, name: DisplayName, audio: Bool, video: Bool, role: Role = .participant) {
+    public init(
+        id: PeerID, name: DisplayName, audio: Bool, video: Bool, role: Role = .participant, hand: Bool = false
+    ) {
         self.id = id
         self.name = name
         self.audio = audio
         self.video = video
         self.role = role
+        self.hand = hand
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -30,9 +35,10 @@ public struct PeerInfo: Hashable, Sendable, Encodable {
         try container.encode(audio, forKey: .audio)
         try container.encode(video, forKey: .video)
         try container.encode(role, forKey: .role)
+        try container.encode(hand, forKey: .hand)
     }
 
-    private enum CodingKeys: String, CodingKey { case id, name, audio, video, role }
+    private enum CodingKeys: String, CodingKey { case id, name, audio, video, role, hand }
 }
 
 /// An `RTCIceServer` as handed to browsers in `joined.iceServers`.
@@ -66,6 +72,10 @@ public enum ServerMessage: Hashable, Sendable {
     case peerJoined(PeerInfo)
     case peerLeft(PeerID)
     case peerMedia(id: PeerID, audio: Bool, video: Bool)
+    /// Someone raised or lowered a hand (to everyone, the sender included).
+    case peerHand(id: PeerID, raised: Bool)
+    /// Someone shows a reaction (to everyone, the sender included; not stored).
+    case reaction(from: PeerID, emoji: Reaction)
     case signal(from: PeerID, data: JSONValue)
     /// The server is shutting down: calls may go on for up to `seconds`, no one can join.
     case draining(seconds: Int)
@@ -84,6 +94,8 @@ public enum ServerMessage: Hashable, Sendable {
         case .peerJoined: "peer-joined"
         case .peerLeft: "peer-left"
         case .peerMedia: "peer-media"
+        case .peerHand: "peer-hand"
+        case .reaction: "reaction"
         case .signal: "signal"
         case .draining: "draining"
         case .error: "error"
@@ -94,7 +106,7 @@ public enum ServerMessage: Hashable, Sendable {
 extension ServerMessage: Encodable {
     private enum CodingKeys: String, CodingKey {
         case type, `protocol`, id, role, room, peers, iceServers, peer, audio, video, from, data, code, message, seconds
-        case locked, hasPassword, name
+        case locked, hasPassword, name, raised, emoji
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -133,6 +145,12 @@ extension ServerMessage: Encodable {
             try container.encode(id.rawValue, forKey: .id)
             try container.encode(audio, forKey: .audio)
             try container.encode(video, forKey: .video)
+        case .peerHand(let id, let raised):
+            try container.encode(id.rawValue, forKey: .id)
+            try container.encode(raised, forKey: .raised)
+        case .reaction(let from, let emoji):
+            try container.encode(from.rawValue, forKey: .from)
+            try container.encode(emoji.rawValue, forKey: .emoji)
         case .signal(let from, let data):
             try container.encode(from.rawValue, forKey: .from)
             try container.encode(data, forKey: .data)

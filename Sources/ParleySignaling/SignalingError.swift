@@ -35,6 +35,7 @@ public struct SignalingError: Error, Hashable, Sendable {
         case rateLimited = "rate-limited"
         case tooManyConnections = "too-many-connections"
         case originNotAllowed = "origin-not-allowed"
+        case invalidReaction = "invalid-reaction"
     }
 
     public var code: Code

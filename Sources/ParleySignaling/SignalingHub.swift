@@ -165,6 +165,10 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             return relaySignal(in: roomName, from: peer, connection: connection, to: target, data: data)
         case (.joined(let roomName, let peer), .media(let audio, let video)):
             return rooms[roomName]?.changeMedia(of: peer, audio: audio, video: video) ?? []
+        case (.joined(let roomName, let peer), .hand(let raised)):
+            return rooms[roomName]?.setHand(of: peer, raised: raised) ?? []
+        case (.joined(let roomName, let peer), .reaction(let reaction)):
+            return rooms[roomName]?.react(from: peer, with: reaction) ?? []
         case (.joined, .leave):
             return removeFromRoom(connection) + [.close(connection, code: .normal)]
         case (.joined(let roomName, let peer), .moderate(let action)):

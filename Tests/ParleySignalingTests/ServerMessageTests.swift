@@ -21,7 +21,12 @@ import Testing
                     settings: RoomSettings(passwordHash: "x", locked: false)))
                 == [
                     "type": "joined", "protocol": 1, "id": "b2", "name": "Bob", "role": "moderator", "room": "r",
-                    "peers": [["id": "a1", "name": "Ada", "audio": true, "video": false, "role": "participant"]],
+                    "peers": [
+                        [
+                            "id": "a1", "name": "Ada", "audio": true, "video": false, "role": "participant",
+                            "hand": false,
+                        ]
+                    ],
                     "iceServers": [["urls": ["stun:s.example:3478"]]],
                     "locked": false, "hasPassword": true,
                 ])
@@ -29,7 +34,9 @@ import Testing
             try object(.peerJoined(ada))
                 == [
                     "type": "peer-joined",
-                    "peer": ["id": "a1", "name": "Ada", "audio": true, "video": false, "role": "participant"],
+                    "peer": [
+                        "id": "a1", "name": "Ada", "audio": true, "video": false, "role": "participant", "hand": false,
+                    ],
                 ])
         #expect(try object(.peerLeft(PeerID("a1"))) == ["type": "peer-left", "id": "a1"])
         #expect(

@@ -504,7 +504,7 @@ struct Model {
                 broken("an error sent to \(targets), not to the connection that caused it")
             }
         case .peerJoined, .peerLeft, .peerMedia, .signal, .peerRole, .muteRequest, .roomState, .knock,
-            .knockEnded:
+            .knockEnded, .peerHand, .reaction:
             // Room-scoped: only to members of the room the event happened in.
             guard let scopeRoom else { broken("\(message.type) with no room in scope") }
             for target in targets {
