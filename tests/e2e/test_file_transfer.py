@@ -111,3 +111,43 @@ def test_a_file_above_the_limit_is_refused_with_a_clear_message(new_person, room
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(grace.page.get_by_test_id("file-transfer")).to_have_count(0)
+
+    # A sender that ignores the limit is refused by the receiver, who says why.
+    ada.page.evaluate(
+        """(id) => window.parleyCall.fileChannel(id).send(JSON.stringify(
+             {type: "file-start", id: "0123456789abcdef", name: "../../sneaky.iso", size: 200 * 1024 * 1024}))""",
+        grace.id,
+    )
+    refused = grace.page.get_by_test_id("file-transfer")
+    expect(refused).to_have_count(1)
+    expect(refused.get_by_test_id("file-name")).to_have_text("sneaky.iso")
+    expect(refused.get_by_test_id("file-status")).to_have_text(
+        "Failed. It is too large (209.7 MB); files can be at most 100 MiB."
+    )
+    expect(refused.get_by_role("link")).to_have_count(0)
+
+
+def test_a_file_to_everyone_reaches_everyone(new_person, room, tmp_path: Path):
+    ada = new_person().join(room, "Ada")
+    grace = new_person().join(room, "Grace")
+    katherine = new_person().join(room, "Katherine")
+    for viewer in (ada, grace, katherine):
+        for other in (ada, grace, katherine):
+            if other is not viewer:
+                expect(viewer.tile_of(other)).to_have_attribute("data-state", "connected")
+    data = os.urandom(200_000)
+    path = tmp_path / "notes.txt"
+    path.write_bytes(data)
+
+    send_file(grace, path, "Everyone")
+
+    for receiver in (ada, katherine):
+        link = receiver.page.get_by_role("link", name="Download notes.txt (200.0 KB)")
+        expect(link).to_be_visible()
+        with receiver.page.expect_download() as download_info:
+            link.click()
+        assert Path(download_info.value.path()).read_bytes() == data
+    sent = grace.page.get_by_test_id("file-transfer")
+    expect(sent).to_have_count(2)
+    for name in ("Ada", "Katherine"):
+        expect(sent.filter(has_text=f"To {name}").get_by_test_id("file-status")).to_have_text("Sent")

@@ -35,7 +35,7 @@
  * @property {number} at              report time, ms (the report's own clock)
  * @property {number | null} rttMs     round-trip time of the selected candidate pair
  * @property {number | null} lossPercent  packets lost, the worse direction, 0–100
- * @property {number | null} jitterMs  inbound jitter, the worse of audio and video
+ * @property {number | null} jitterMs  inbound audio jitter (video's where there is no audio)
  * @property {number | null} inBitrate   bits per second received on the connection
  * @property {number | null} outBitrate  bits per second sent on the connection
  * @property {VideoStats | null} inVideo   the video we receive from them
@@ -60,7 +60,9 @@
  * The limits behind {@link rateQuality}. A connection is `good` when all three measures are
  * below the `good` limits, `fair` when all are below the `fair` limits, and `poor` otherwise.
  * RTT is the round trip of the selected candidate pair; loss is the share of packets lost in
- * the worse direction since the last reading; jitter is the inbound jitter.
+ * the worse direction since the last reading; jitter is the inbound audio jitter (video's
+ * without audio). {@link StatsMonitor} rates the average of the last five readings (about five
+ * seconds), so that one slow moment does not make the rating flicker.
  */
 export const QUALITY_LIMITS = Object.freeze({
   good: Object.freeze({ rttMs: 250, lossPercent: 2, jitterMs: 30 }),
@@ -116,7 +118,8 @@ export function summarizeStats(report, previous = null) {
   let packetsIn = 0;
   let lostIn = 0;
   let remoteLoss = 0;
-  let jitter = /** @type {number | null} */ (null);
+  let audioJitter = /** @type {number | null} */ (null);
+  let videoJitter = /** @type {number | null} */ (null);
   for (const entry of byId.values()) {
     at = Math.max(at, num(entry.timestamp));
     switch (entry.type) {
@@ -132,7 +135,11 @@ export function summarizeStats(report, previous = null) {
       case "inbound-rtp":
         packetsIn += num(entry.packetsReceived);
         lostIn += Math.max(0, num(entry.packetsLost));
-        if (typeof entry.jitter === "number") jitter = Math.max(jitter ?? 0, entry.jitter * 1000);
+        if (typeof entry.jitter === "number") {
+          // Video's jitter includes the spread of a frame's packets: audio's says more.
+          if (entry.kind === "audio") audioJitter = Math.max(audioJitter ?? 0, entry.jitter * 1000);
+          else videoJitter = Math.max(videoJitter ?? 0, entry.jitter * 1000);
+        }
         if (entry.kind === "video" && (!inVideoRtp || num(entry.bytesReceived) > num(inVideoRtp.bytesReceived))) {
           inVideoRtp = entry;
         }
@@ -214,7 +221,7 @@ export function summarizeStats(report, previous = null) {
     at,
     rttMs,
     lossPercent,
-    jitterMs: jitter,
+    jitterMs: audioJitter ?? videoJitter,
     inBitrate,
     outBitrate,
     inVideo: video(inVideoRtp, true),
@@ -243,6 +250,22 @@ export function rateQuality(stats) {
 }
 
 /**
+ * The average of several readings' round trip, loss and jitter (the rest from the newest), to
+ * rate a connection over a few seconds rather than one moment.
+ * @param {PeerStats[]} readings  oldest first, at least one
+ * @returns {PeerStats}
+ */
+export function averageStats(readings) {
+  const newest = readings[readings.length - 1];
+  /** @param {"rttMs" | "lossPercent" | "jitterMs"} key */
+  const mean = (key) => {
+    const values = /** @type {number[]} */ (readings.map((reading) => reading[key]).filter((value) => value !== null));
+    return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+  };
+  return { ...newest, rttMs: mean("rttMs"), lossPercent: mean("lossPercent"), jitterMs: mean("jitterMs") };
+}
+
+/**
  * Why a connection is not `good`, in words: each measure at or above its `good` limit, e.g.
  * `"packet loss 12 % (good below 2 %)"`. Empty when it is good or not known.
  * @param {PeerStats} stats
@@ -264,10 +287,14 @@ export function qualityReasons(stats) {
   return reasons;
 }
 
+/** How many readings the quality is rated over. */
+const QUALITY_WINDOW = 5;
+
 /**
  * Reads the statistics of every connection of a call at a fixed interval, while it is
- * joined, and fires `stats` with `{id, stats: PeerStats, quality: Quality | null}` for each
- * participant.
+ * joined, and fires `stats` with `{id, stats: PeerStats, quality: Quality | null, rated:
+ * PeerStats}` for each participant: `stats` is the newest reading, `rated` the average of the
+ * last five that `quality` comes from.
  */
 export class StatsMonitor extends EventTarget {
   /** @type {ParleyCall} */
@@ -278,6 +305,8 @@ export class StatsMonitor extends EventTarget {
   #timer;
   /** @type {Map<string, PeerStats>} */
   #latest = new Map();
+  /** @type {Map<string, PeerStats[]>} */
+  #recent = new Map();
   #busy = false;
 
   /**
@@ -293,7 +322,9 @@ export class StatsMonitor extends EventTarget {
     call.addEventListener("joined", () => this.start());
     call.addEventListener("closed", () => this.stop());
     call.addEventListener("peer-left", (event) => {
-      this.#latest.delete(/** @type {CustomEvent<{id: string}>} */ (event).detail.id);
+      const { id } = /** @type {CustomEvent<{id: string}>} */ (event).detail;
+      this.#latest.delete(id);
+      this.#recent.delete(id);
     });
   }
 
@@ -328,7 +359,10 @@ export class StatsMonitor extends EventTarget {
           const stats = summarizeStats(report, this.#latest.get(id) ?? null);
           if (this.#timer === undefined) return;
           this.#latest.set(id, stats);
-          this.dispatchEvent(new CustomEvent("stats", { detail: { id, stats, quality: rateQuality(stats) } }));
+          const recent = [...(this.#recent.get(id) ?? []), stats].slice(-QUALITY_WINDOW);
+          this.#recent.set(id, recent);
+          const rated = averageStats(recent);
+          this.dispatchEvent(new CustomEvent("stats", { detail: { id, stats, quality: rateQuality(rated), rated } }));
         }),
       );
     } catch (error) {

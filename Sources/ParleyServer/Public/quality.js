@@ -56,8 +56,11 @@ export class QualityView {
   #title;
   /** @type {HTMLElement} */
   #body;
-  /** @type {StatsMonitor | null} */
-  #monitor = null;
+  /**
+   * The latest reading of each person, with the average it is rated on.
+   * @type {Map<string, {stats: PeerStats, rated: PeerStats, quality: Quality | null}>}
+   */
+  #readings = new Map();
   /** @type {ParleyCall | null} */
   #call = null;
   /** Whose statistics the panel shows. */
@@ -91,14 +94,17 @@ export class QualityView {
   attach(call) {
     this.#call = call;
     const monitor = new StatsMonitor(call);
-    this.#monitor = monitor;
     monitor.addEventListener("stats", (event) => {
-      const { id, stats, quality } =
-        /** @type {CustomEvent<{id: string, stats: PeerStats, quality: Quality | null}>} */ (event).detail;
-      this.#show(id, stats, quality);
+      const reading =
+        /** @type {CustomEvent<{id: string, stats: PeerStats, rated: PeerStats, quality: Quality | null}>} */ (event)
+          .detail;
+      this.#readings.set(reading.id, reading);
+      this.#show(reading.id, reading.quality);
     });
     call.addEventListener("peer-left", (event) => {
-      if (/** @type {CustomEvent<{id: string}>} */ (event).detail.id === this.#showing) this.close();
+      const { id } = /** @type {CustomEvent<{id: string}>} */ (event).detail;
+      this.#readings.delete(id);
+      if (id === this.#showing) this.close();
     });
     call.addEventListener("closed", () => this.close());
   }
@@ -113,8 +119,7 @@ export class QualityView {
     this.#opener = opener ?? null;
     const tile = this.#tile(id);
     this.#title.textContent = `Connection to ${tile ? tileName(tile) : "them"}`;
-    const latest = this.#monitor?.latest(id);
-    if (latest) this.#fill(id, latest);
+    if (this.#readings.has(id)) this.#fill(id);
     else this.#body.replaceChildren(this.#row("Status", "Measuring…", "stat-status"));
     this.#panel.hidden = false;
     /** @type {HTMLElement | null} */ (this.#panel.querySelector(".stats-close"))?.focus();
@@ -176,10 +181,9 @@ export class QualityView {
 
   /**
    * @param {string} id
-   * @param {PeerStats} stats
    * @param {Quality | null} quality
    */
-  #show(id, stats, quality) {
+  #show(id, quality) {
     const tile = this.#tile(id);
     const button = tile?.querySelector(".quality");
     if (tile && button instanceof HTMLButtonElement) {
@@ -188,16 +192,17 @@ export class QualityView {
       if (words) words.textContent = quality ? QUALITY_WORDS[quality] : "…";
       this.#label(button, tileName(tile), quality);
     }
-    if (this.#showing === id) this.#fill(id, stats);
+    if (this.#showing === id) this.#fill(id);
   }
 
-  /**
-   * @param {string} id
-   * @param {PeerStats} stats
-   */
-  #fill(id, stats) {
-    const quality = this.#tile(id)?.querySelector(".quality")?.getAttribute("data-quality") ?? "unknown";
-    const reasons = qualityReasons(stats);
+  /** @param {string} id */
+  #fill(id) {
+    const reading = this.#readings.get(id);
+    if (!reading) return;
+    const { stats, rated } = reading;
+    const quality = reading.quality ?? "unknown";
+    // Why, from the same few seconds' average the rating comes from.
+    const reasons = qualityReasons(rated);
     const peer = this.#call?.peers.find((candidate) => candidate.id === id);
     const ms = (/** @type {number | null} */ value) =>
       value === null ? "…" : value < 1 ? "< 1 ms" : `${Math.round(value)} ms`;
