@@ -36,6 +36,8 @@ def test_recording_the_call_saves_a_webm_file(new_person, room, shots):
     data = saved.read_bytes()
     assert len(data) > 20_000, f"only {len(data)} bytes"
     assert data[:4] == EBML_MAGIC
+    # A video track and the mixed sound (the WebM codec ids are in the file's header).
+    assert b"V_VP8" in data[:4096] and b"A_OPUS" in data[:4096]
     expect(ada.page.get_by_test_id("toast")).to_contain_text("Recording saved")
 
     # The menu offers to record again, and the call went on.

@@ -133,6 +133,7 @@ export class CallRecorder {
     audio.resume().catch(() => {});
     this.#showClock(session);
     this.#indicator.hidden = false;
+    this.#notify("Recording on this device. Stop it to save the file.");
   }
 
   /** Stops recording; the file is then saved (downloaded). */
