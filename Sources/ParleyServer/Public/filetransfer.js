@@ -108,6 +108,7 @@ function drained(channel, threshold) {
  * @property {FileTransfer} transfer
  * @property {ArrayBuffer[]} chunks
  * @property {number} reported   bytes at the last `progress` event
+ * @property {RTCDataChannel} channel  the channel it comes on
  */
 
 /**
@@ -282,10 +283,10 @@ export class FileTransfers extends EventTarget {
    */
   #attach(peer, channel) {
     channel.binaryType = "arraybuffer";
-    channel.addEventListener("message", (event) => this.#onMessage(peer, event.data));
+    channel.addEventListener("message", (event) => this.#onMessage(peer, channel, event.data));
     channel.addEventListener("close", () => {
       const incoming = this.#incoming.get(peer);
-      if (incoming && this.#call.fileChannel(peer) === channel) {
+      if (incoming && incoming.channel === channel) {
         this.#incoming.delete(peer);
         this.#finish(incoming.transfer, "failed", "The connection to them broke off.");
       }
@@ -294,12 +295,13 @@ export class FileTransfers extends EventTarget {
 
   /**
    * @param {string} peer
+   * @param {RTCDataChannel} channel
    * @param {unknown} data
    */
-  #onMessage(peer, data) {
+  #onMessage(peer, channel, data) {
     if (data instanceof ArrayBuffer) {
       const incoming = this.#incoming.get(peer);
-      if (!incoming) return; // chunks of a transfer we stopped
+      if (!incoming || incoming.channel !== channel) return; // chunks of a transfer we stopped
       const transfer = incoming.transfer;
       if (transfer.bytes + data.byteLength > transfer.size) {
         this.#incoming.delete(peer);
@@ -327,11 +329,11 @@ export class FileTransfers extends EventTarget {
     const id = message.id;
     switch (message.type) {
       case "file-start":
-        this.#onStart(peer, id, message);
+        this.#onStart(peer, channel, id, message);
         break;
       case "file-end": {
         const incoming = this.#incoming.get(peer);
-        if (!incoming || incoming.transfer.id !== id) return;
+        if (!incoming || incoming.transfer.id !== id || incoming.channel !== channel) return;
         this.#incoming.delete(peer);
         const transfer = incoming.transfer;
         if (transfer.bytes !== transfer.size) {
@@ -359,10 +361,11 @@ export class FileTransfers extends EventTarget {
 
   /**
    * @param {string} peer
+   * @param {RTCDataChannel} channel
    * @param {string} id
    * @param {Record<string, unknown>} message
    */
-  #onStart(peer, id, message) {
+  #onStart(peer, channel, id, message) {
     const size = message.size;
     const name = typeof message.name === "string" ? safeFileName(message.name) : "file";
     const previous = this.#incoming.get(peer);
@@ -394,7 +397,7 @@ export class FileTransfers extends EventTarget {
       this.#control(peer, { type: "file-cancel", id });
       return;
     }
-    this.#incoming.set(peer, { transfer, chunks: [], reported: 0 });
+    this.#incoming.set(peer, { transfer, chunks: [], reported: 0, channel });
   }
 
   /**
