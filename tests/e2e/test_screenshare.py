@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from people import WAIT_MS, Person
+from test_tokens import SECRET, mint
 
 # Frames decoded so far of the video shown in `peerId`'s screen tile, or -1 before any.
 SCREEN_FRAMES_JS = """
@@ -95,3 +97,24 @@ def test_newcomer_sees_a_screen_shared_before_they_came(new_person, room, shots)
     ada.leave()
     for person in (grace, lin):
         expect(person.page.get_by_test_id("screen-tile")).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def with_tokens(start_server):
+    return start_server("--token-secret", SECRET)
+
+
+def test_viewer_sees_a_shared_screen_and_has_no_share_button(new_person, with_tokens, room):
+    ada = new_person(base_url=with_tokens.base_url).join(room, "Ada")
+    victor = new_person(base_url=with_tokens.base_url)
+    victor.open_room(room, token=mint(with_tokens.base_url, room, "Victor", "viewer"))
+    victor.join_button.click()
+    victor.name = "Victor"
+    expect(victor.own_tile.get_by_test_id("role-badge")).to_have_text("Viewer")
+    expect(victor.page.get_by_test_id("share-screen-button")).to_be_hidden()
+
+    ada.click("Share screen")
+    expect_screen_from(victor, ada)
+    # The viewer's answer to the screen stayed receive-only: the server refused nothing.
+    expect(victor.page.get_by_test_id("call-error")).to_be_hidden()
+    expect(ada.page.get_by_test_id("call-error")).to_be_hidden()
