@@ -65,9 +65,16 @@ private func buildParts(
 ) async throws -> (application: some ApplicationProtocol, relay: SignalingRelay) {
     let store = try await openStore(configuration, logger: logger)
     let knownRooms: [RoomName: RoomSettings]
+    var chatHistory: [RoomName: [ChatMessage]] = [:]
     let tokens: JoinTokenAuthority
     do {
         knownRooms = try await store.loadRooms()
+        let signaling = configuration.signaling
+        if signaling.chatRetention > .zero {
+            chatHistory = try await store.loadChat(
+                since: SignalingRelay.wallClockMilliseconds - signaling.chatRetentionMilliseconds,
+                limit: signaling.chatHistoryLimit)
+        }
         tokens = await JoinTokenAuthority(secret: try await joinTokenSecret(configuration, store: store))
     } catch {
         try? await store.close()
@@ -77,8 +84,8 @@ private func buildParts(
     let (turnCredentials, turnServices) = try await setUpTURN(
         configuration, store: store, metrics: metrics, logger: logger)
     let relay = SignalingRelay(
-        configuration: configuration, knownRooms: knownRooms, tokens: tokens, turnCredentials: turnCredentials,
-        metrics: metrics)
+        configuration: configuration, knownRooms: knownRooms, chatHistory: chatHistory, tokens: tokens,
+        turnCredentials: turnCredentials, metrics: metrics)
     let webClient = WebClient(webRoot: configuration.webRoot)
 
     let router = Router(context: ParleyRequestContext.self)
@@ -171,7 +178,11 @@ private func buildParts(
         logger: logger)
     // A service group shuts its services down one by one in reverse order: the server first,
     // then the relay (which ends the persistence stream), then the persistence writer.
-    app.addServices(RoomPersistence(relay: relay, store: store, logger: logger), SignalingShutdown(relay: relay))
+    app.addServices(
+        RoomPersistence(
+            relay: relay, store: store, chatRetention: configuration.signaling.chatRetentionMilliseconds,
+            logger: logger),
+        SignalingShutdown(relay: relay))
     app.addServices(turnServices)
     return (app, relay)
 }
@@ -232,24 +243,62 @@ struct OriginPolicy: Sendable {
     }
 }
 
-/// Writes room settings to the store in the order the hub decided them; closes the store at
+/// Writes room settings and chat to the store in the order the hub decided them, deletes chat
+/// older than the retention period (at start, then every few minutes); closes the store at
 /// the end.
 private struct RoomPersistence: Service {
     let relay: SignalingRelay
     let store: SQLiteRoomStore
+    /// In milliseconds. Zero: chat is never stored, so whatever an earlier run stored is
+    /// deleted at start.
+    let chatRetention: Int64
     let logger: Logger
+    var pruneInterval: Duration = .seconds(300)
 
     func run() async throws {
-        // Ends when the relay shuts down and finishes the stream, after writing what was
-        // already decided, so a lock set just before SIGTERM is not lost.
-        for await (name, settings) in relay.roomsToSave {
-            do {
-                try await store.saveRoom(name, settings)
-            } catch {
-                logger.error("Could not save room settings", metadata: ["room": "\(name)", "error": "\(error)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                await pruneChat()
+                // With retention off, the sweep at start is all there is to do.
+                guard chatRetention > 0 else { return }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: pruneInterval)
+                    guard !Task.isCancelled else { return }
+                    await pruneChat()
+                }
             }
+            // Ends when the relay shuts down and finishes the stream, after writing what was
+            // already decided, so a lock set just before SIGTERM is not lost.
+            for await write in relay.storeWrites {
+                do {
+                    switch write {
+                    case .room(let name, let settings): try await store.saveRoom(name, settings)
+                    case .chat(let room, let message): try await store.saveChat(room, message)
+                    }
+                } catch {
+                    // Never the chat text: logs are not where people's messages belong.
+                    switch write {
+                    case .room(let name, _), .chat(let name, _):
+                        logger.error(
+                            "Could not save to the database", metadata: ["room": "\(name)", "error": "\(error)"])
+                    }
+                }
+            }
+            group.cancelAll()
+            await group.waitForAll()
         }
         try? await store.close()
+    }
+
+    private func pruneChat() async {
+        let now = SignalingRelay.wallClockMilliseconds
+        let cutoff = chatRetention > 0 ? now - chatRetention : Int64.max
+        do {
+            try await store.deleteChat(before: cutoff)
+        } catch {
+            logger.error("Could not delete old chat", metadata: ["error": "\(error)"])
+        }
+        relay.chatRetentionPassed(now: now)
     }
 }
 

@@ -64,6 +64,18 @@ extension ParleyConfiguration {
             apply: { $0.signaling.maxMessageBytes = try integer($1, in: 4_096...(1 << 20)) },
             current: { "\($0.signaling.maxMessageBytes)" }),
         Setting(
+            name: "max-chat-chars", isSecret: false, isList: false,
+            apply: { $0.signaling.maxChatCharacters = try integer($1, in: 1...20_000) },
+            current: { "\($0.signaling.maxChatCharacters)" }),
+        Setting(
+            name: "chat-history", isSecret: false, isList: false,
+            apply: { $0.signaling.chatHistoryLimit = try integer($1, in: 0...1_000) },
+            current: { "\($0.signaling.chatHistoryLimit)" }),
+        Setting(
+            name: "chat-retention", isSecret: false, isList: false,
+            apply: { $0.signaling.chatRetention = .seconds(3_600 * (try integer($1, in: 0...87_600))) },
+            current: { "\($0.signaling.chatRetention.components.seconds / 3_600)" }),
+        Setting(
             name: "join-timeout", isSecret: false, isList: false,
             apply: { $0.joinTimeout = .seconds(try integer($1, in: 1...3_600)) },
             current: { "\($0.joinTimeout.components.seconds)" }),

@@ -3,11 +3,18 @@ import Logging
 import ParleySignaling
 import SQLiteNIO
 
-/// Where rooms and their settings persist. SQLite is the embedded default; the protocol is the
-/// seam for another database when one machine is not enough.
+/// Where rooms, their settings and their chat persist. SQLite is the embedded default; the
+/// protocol is the seam for another database when one machine is not enough.
 public protocol RoomStore: Sendable {
     func loadRooms() async throws -> [RoomName: RoomSettings]
     func saveRoom(_ name: RoomName, _ settings: RoomSettings) async throws
+    /// Each room's newest `limit` chat messages sent at or after `since` (milliseconds since
+    /// the Unix epoch), oldest first.
+    func loadChat(since: Int64, limit: Int) async throws -> [RoomName: [ChatMessage]]
+    /// Stores a chat message; one with the same room and id is kept as it was.
+    func saveChat(_ room: RoomName, _ message: ChatMessage) async throws
+    /// Deletes chat sent before `cutoff` (milliseconds since the Unix epoch).
+    func deleteChat(before cutoff: Int64) async throws
     /// A named secret, generated and stored on first use (join-token and TURN secrets).
     func secret(named name: String, generate: @Sendable () -> String) async throws -> String
     func close() async throws
@@ -30,7 +37,22 @@ public final class SQLiteRoomStore: RoomStore {
             )
             """,
             "CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        ]
+        ],
+        [
+            // sender is the peer id of the sender at the time; name its display name then.
+            """
+            CREATE TABLE chat_messages (
+                room TEXT NOT NULL,
+                id TEXT NOT NULL,
+                sender TEXT NOT NULL,
+                name TEXT NOT NULL,
+                text TEXT NOT NULL,
+                sent_at INTEGER NOT NULL,
+                PRIMARY KEY (room, id)
+            )
+            """,
+            "CREATE INDEX chat_messages_by_time ON chat_messages (sent_at)",
+        ],
     ]
 
     private init(connection: SQLiteConnection) {
@@ -86,6 +108,46 @@ public final class SQLiteRoomStore: RoomStore {
                 .integer(settings.locked ? 1 : 0),
                 .integer(now),
             ])
+    }
+
+    public func loadChat(since: Int64, limit: Int) async throws -> [RoomName: [ChatMessage]] {
+        var chat: [RoomName: [ChatMessage]] = [:]
+        guard limit > 0 else { return chat }
+        let rows = try await connection.query(
+            """
+            SELECT room, id, sender, name, text, sent_at FROM chat_messages
+            WHERE sent_at >= ?1 ORDER BY room, sent_at, rowid
+            """,
+            [.integer(Int(since))])
+        for row in rows {
+            // Rows that no longer pass today's rules are skipped rather than trusted.
+            guard let room = row.column("room")?.string.flatMap(RoomName.init),
+                let id = row.column("id")?.string.flatMap(ChatMessageID.init),
+                let sender = row.column("sender")?.string,
+                let name = row.column("name")?.string.flatMap(DisplayName.init),
+                let text = row.column("text")?.string,
+                let sentAt = row.column("sent_at")?.integer
+            else { continue }
+            chat[room, default: []].append(
+                ChatMessage(id: id, from: PeerID(sender), name: name, text: text, sentAt: Int64(sentAt)))
+        }
+        return chat.mapValues { Array($0.suffix(limit)) }
+    }
+
+    public func saveChat(_ room: RoomName, _ message: ChatMessage) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO chat_messages (room, id, sender, name, text, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            ON CONFLICT(room, id) DO NOTHING
+            """,
+            [
+                .text(room.rawValue), .text(message.id.rawValue), .text(message.from.rawValue),
+                .text(message.name.rawValue), .text(message.text), .integer(Int(message.sentAt)),
+            ])
+    }
+
+    public func deleteChat(before cutoff: Int64) async throws {
+        _ = try await connection.query("DELETE FROM chat_messages WHERE sent_at < ?1", [.integer(Int(cutoff))])
     }
 
     public func secret(named name: String, generate: @Sendable () -> String) async throws -> String {

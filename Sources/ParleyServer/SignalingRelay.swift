@@ -58,25 +58,38 @@ final class SignalingRelay: Sendable {
     /// Yields once draining has started and the last participant has left.
     let drained: AsyncStream<Void>
     private let drainedSink: AsyncStream<Void>.Continuation
-    /// Room settings to persist, in the order the hub decided them.
-    let roomsToSave: AsyncStream<(RoomName, RoomSettings)>
-    private let roomsToSaveSink: AsyncStream<(RoomName, RoomSettings)>.Continuation
+    /// What to persist, in the order the hub decided it.
+    let storeWrites: AsyncStream<StoreWrite>
+    private let storeWritesSink: AsyncStream<StoreWrite>.Continuation
+
+    /// One thing for the store to write.
+    enum StoreWrite: Sendable {
+        case room(RoomName, RoomSettings)
+        case chat(RoomName, ChatMessage)
+    }
 
     init(
-        configuration: ParleyConfiguration, knownRooms: [RoomName: RoomSettings], tokens: JoinTokenAuthority?,
+        configuration: ParleyConfiguration, knownRooms: [RoomName: RoomSettings],
+        chatHistory: [RoomName: [ChatMessage]] = [:], tokens: JoinTokenAuthority?,
         turnCredentials: TURNCredentialIssuer?, metrics: ParleyMetrics
     ) {
         self.turnCredentials = turnCredentials
-        self.state = Mutex(State(hub: SignalingHub(configuration: configuration.signaling, knownRooms: knownRooms)))
+        self.state = Mutex(
+            State(
+                hub: SignalingHub(
+                    configuration: configuration.signaling, knownRooms: knownRooms, chatHistory: chatHistory)))
         self.configuration = configuration
         self.metrics = metrics
         self.tokens = tokens
         self.startedAt = clock.now
         (drained, drainedSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        (roomsToSave, roomsToSaveSink) = AsyncStream.makeStream()
+        (storeWrites, storeWritesSink) = AsyncStream.makeStream()
     }
 
     private var now: Duration { clock.now - startedAt }
+
+    /// The wall clock in milliseconds since the Unix epoch: chat timestamps and ages.
+    static var wallClockMilliseconds: Int64 { Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down)) }
 
     /// A WebSocket was accepted from `address`: returns its id and the outbox its writer must
     /// drain, or nil when that address already has as many connections as it may.
@@ -113,7 +126,10 @@ final class SignalingRelay: Sendable {
         default:
             break
         }
-        handle { $0.decodedMessageReceived(decoded, from: connection, credentials: credentials) }
+        handle {
+            $0.decodedMessageReceived(
+                decoded, from: connection, credentials: credentials, now: Self.wallClockMilliseconds)
+        }
     }
 
     func binaryReceived(from connection: ConnectionID) {
@@ -147,7 +163,12 @@ final class SignalingRelay: Sendable {
 
     func shutdown() {
         handle { $0.shutdown() }
-        roomsToSaveSink.finish()
+        storeWritesSink.finish()
+    }
+
+    /// Chat older than the retention period is forgotten (the store deletes it too).
+    func chatRetentionPassed(now: Int64) {
+        state.withLock { $0.hub.chatRetentionPassed(now: now) }
     }
 
     // MARK: Administration
@@ -312,7 +333,9 @@ final class SignalingRelay: Sendable {
                     state.connections[connection]?.outbox.close(
                         code: code, finalText: finalError.map { ServerMessage.error($0).jsonText() })
                 case .saveRoom(let name, let settings):
-                    roomsToSaveSink.yield((name, settings))
+                    storeWritesSink.yield(.room(name, settings))
+                case .saveChat(let room, let message):
+                    storeWritesSink.yield(.chat(room, message))
                 }
             }
             // Dropping a slow client makes more actions (peer-left for its room), which can in
@@ -324,11 +347,13 @@ final class SignalingRelay: Sendable {
     /// A `joined` gets TURN credentials minted for that participant, now: the hub has no clock
     /// and no secrets.
     private func withTURNCredentials(_ message: ServerMessage) -> ServerMessage {
-        guard let turnCredentials, case .joined(let you, let room, let peers, let iceServers, let settings) = message
+        guard let turnCredentials,
+            case .joined(let you, let room, let peers, let iceServers, let settings, let welcome) = message
         else { return message }
         return .joined(
             you: you, room: room, peers: peers,
-            iceServers: iceServers + turnCredentials.iceServers(for: you.id, now: Date()), settings: settings)
+            iceServers: iceServers + turnCredentials.iceServers(for: you.id, now: Date()), settings: settings,
+            welcome: welcome)
     }
 
     private func count(_ message: ServerMessage, recipients: Int) {

@@ -19,6 +19,8 @@ public enum ClientMessage: Hashable, Sendable {
     case hand(raised: Bool)
     /// The sender shows everyone a reaction.
     case reaction(Reaction)
+    /// The sender says `text` to the room. The hub checks the text against its limits.
+    case chat(id: ChatMessageID, text: String)
     /// Leave the room and close the connection.
     case leave
     /// A moderator's request (anything but the password, which arrives in plain text).
@@ -35,6 +37,7 @@ public enum ClientMessage: Hashable, Sendable {
         case .media: "media"
         case .hand: "hand"
         case .reaction: "reaction"
+        case .chat: "chat"
         case .leave: "leave"
         case .moderate(let action): action.type
         case .setPassword: "set-password"
@@ -117,6 +120,11 @@ extension ClientMessage {
                 throw SignalingError(.invalidReaction, "a reaction is one of \(Reaction.allowedList)")
             }
             return .reaction(reaction)
+        case "chat":
+            guard let id = ChatMessageID(try requiredString("id", of: type, in: fields)) else {
+                throw SignalingError(.invalidMessage, "\"id\" of \"chat\" must be 16 lowercase hex digits")
+            }
+            return .chat(id: id, text: try requiredString("text", of: type, in: fields))
         case "leave":
             return .leave
         case "kick": return .moderate(.kick(PeerID(try requiredString("id", of: type, in: fields))))

@@ -43,7 +43,8 @@ public struct Room: Sendable {
 
     /// `newcomer` enters the room: it learns who is here, the others learn of it.
     mutating func admit(
-        _ newcomer: PeerInfo, connection: ConnectionID, maxMembers: Int, iceServers: [ICEServer]
+        _ newcomer: PeerInfo, connection: ConnectionID, maxMembers: Int, iceServers: [ICEServer],
+        welcome: Welcome = Welcome()
     ) -> Result<[SignalingAction], SignalingError> {
         guard members.count < maxMembers else {
             return .failure(
@@ -55,7 +56,8 @@ public struct Room: Sendable {
         var actions: [SignalingAction] = [
             .send(
                 .joined(
-                    you: newcomer, room: name, peers: others.map(\.info), iceServers: iceServers, settings: settings),
+                    you: newcomer, room: name, peers: others.map(\.info), iceServers: iceServers, settings: settings,
+                    welcome: welcome),
                 to: connection)
         ]
         if !others.isEmpty {
@@ -84,15 +86,18 @@ public struct Room: Sendable {
     }
 
     /// A waiting person is let in (by a moderator, or because the room was unlocked).
-    mutating func admitFromLobby(_ id: PeerID, maxMembers: Int, iceServers: [ICEServer]) -> Result<
-        [SignalingAction], SignalingError
-    > {
+    mutating func admitFromLobby(
+        _ id: PeerID, maxMembers: Int, iceServers: [ICEServer], welcome: Welcome = Welcome()
+    ) -> Result<[SignalingAction], SignalingError> {
         guard let index = lobby.firstIndex(where: { $0.info.id == id }) else {
             return .failure(SignalingError(.unknownPeer, "nobody '\(id.rawValue.prefix(64))' is waiting"))
         }
         var waiting = lobby[index]
         waiting.info.role = hasModerator ? .participant : .moderator
-        switch admit(waiting.info, connection: waiting.connection, maxMembers: maxMembers, iceServers: iceServers) {
+        switch admit(
+            waiting.info, connection: waiting.connection, maxMembers: maxMembers, iceServers: iceServers,
+            welcome: welcome)
+        {
         case .success(let actions):
             lobby.remove(at: index)
             return .success(actions + endKnock(id))
@@ -162,6 +167,12 @@ public struct Room: Sendable {
     /// `peer` shows a reaction to everyone, itself included. Nothing is remembered.
     func react(from peer: PeerID, with reaction: Reaction) -> [SignalingAction] {
         [.broadcast(.reaction(from: peer, emoji: reaction), to: members.map(\.connection))]
+    }
+
+    /// Everyone in the room, the sender included, gets `message`: the sender learns the
+    /// server's timestamp and sees its message in the same order as everyone else.
+    func relayChat(_ message: ChatMessage) -> [SignalingAction] {
+        [.broadcast(.chat(message), to: members.map(\.connection))]
     }
 
     // MARK: Moderation

@@ -54,10 +54,22 @@ public struct ICEServer: Hashable, Sendable, Codable {
     }
 }
 
+/// What `joined` carries besides the roster and the room's settings.
+public struct Welcome: Hashable, Sendable {
+    /// The room's recent chat, oldest first.
+    public var chat: [ChatMessage]
+
+    public init(chat: [ChatMessage] = []) {
+        self.chat = chat
+    }
+}
+
 /// A message from the server to a client (docs/PROTOCOL.md, "Server → client").
 public enum ServerMessage: Hashable, Sendable {
     /// You are in. `you` is how the others see you (your id, name and role).
-    case joined(you: PeerInfo, room: RoomName, peers: [PeerInfo], iceServers: [ICEServer], settings: RoomSettings)
+    case joined(
+        you: PeerInfo, room: RoomName, peers: [PeerInfo], iceServers: [ICEServer], settings: RoomSettings,
+        welcome: Welcome = Welcome())
     /// The room is locked: you wait until a moderator admits you (then `joined`) or not.
     case lobby(room: RoomName)
     /// To moderators: someone is waiting in the lobby.
@@ -76,6 +88,8 @@ public enum ServerMessage: Hashable, Sendable {
     case peerHand(id: PeerID, raised: Bool)
     /// Someone shows a reaction (to everyone, the sender included; not stored).
     case reaction(from: PeerID, emoji: Reaction)
+    /// Someone said something (to everyone, the sender included).
+    case chat(ChatMessage)
     case signal(from: PeerID, data: JSONValue)
     /// The server is shutting down: calls may go on for up to `seconds`, no one can join.
     case draining(seconds: Int)
@@ -96,6 +110,7 @@ public enum ServerMessage: Hashable, Sendable {
         case .peerMedia: "peer-media"
         case .peerHand: "peer-hand"
         case .reaction: "reaction"
+        case .chat: "chat"
         case .signal: "signal"
         case .draining: "draining"
         case .error: "error"
@@ -106,14 +121,14 @@ public enum ServerMessage: Hashable, Sendable {
 extension ServerMessage: Encodable {
     private enum CodingKeys: String, CodingKey {
         case type, `protocol`, id, role, room, peers, iceServers, peer, audio, video, from, data, code, message, seconds
-        case locked, hasPassword, name, raised, emoji
+        case locked, hasPassword, name, raised, emoji, chat
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(type, forKey: .type)
         switch self {
-        case .joined(let you, let room, let peers, let iceServers, let settings):
+        case .joined(let you, let room, let peers, let iceServers, let settings, let welcome):
             try container.encode(protocolVersion, forKey: .protocol)
             try container.encode(you.id.rawValue, forKey: .id)
             try container.encode(you.name.rawValue, forKey: .name)
@@ -123,6 +138,7 @@ extension ServerMessage: Encodable {
             try container.encode(iceServers, forKey: .iceServers)
             try container.encode(settings.locked, forKey: .locked)
             try container.encode(settings.passwordHash != nil, forKey: .hasPassword)
+            try container.encode(welcome.chat, forKey: .chat)
         case .lobby(let room):
             try container.encode(room.rawValue, forKey: .room)
         case .knock(let peer):
@@ -151,6 +167,8 @@ extension ServerMessage: Encodable {
         case .reaction(let from, let emoji):
             try container.encode(from.rawValue, forKey: .from)
             try container.encode(emoji.rawValue, forKey: .emoji)
+        case .chat(let message):
+            try container.encode(message, forKey: .message)
         case .signal(let from, let data):
             try container.encode(from.rawValue, forKey: .from)
             try container.encode(data, forKey: .data)

@@ -37,4 +37,6 @@ public enum SignalingAction: Hashable, Sendable {
     case close(ConnectionID, code: CloseCode, finalError: SignalingError? = nil)
     /// Persist `settings` for room `name` (a new room, a lock, a password change).
     case saveRoom(RoomName, RoomSettings)
+    /// Persist a chat message of room `name` (only while chat retention is on).
+    case saveChat(RoomName, ChatMessage)
 }

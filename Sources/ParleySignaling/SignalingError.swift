@@ -36,6 +36,7 @@ public struct SignalingError: Error, Hashable, Sendable {
         case tooManyConnections = "too-many-connections"
         case originNotAllowed = "origin-not-allowed"
         case invalidReaction = "invalid-reaction"
+        case invalidChat = "invalid-chat"
     }
 
     public var code: Code

@@ -17,6 +17,12 @@ public struct SignalingConfiguration: Hashable, Sendable {
     public var requireToken: Bool
     /// Refuse joins to rooms that were not created beforehand (admin API).
     public var requirePrecreatedRooms: Bool
+    /// Longest chat message, in characters after trimming.
+    public var maxChatCharacters: Int
+    /// Most messages of a room's recent chat handed to a newcomer in `joined.chat`.
+    public var chatHistoryLimit: Int
+    /// How long chat is kept; zero relays chat without storing it (and sends no history).
+    public var chatRetention: Duration
 
     public init(
         maxPeersPerRoom: Int = 8,
@@ -26,7 +32,10 @@ public struct SignalingConfiguration: Hashable, Sendable {
         maxLobbyPerRoom: Int = 20,
         iceServers: [ICEServer] = [],
         requireToken: Bool = false,
-        requirePrecreatedRooms: Bool = false
+        requirePrecreatedRooms: Bool = false,
+        maxChatCharacters: Int = 2_000,
+        chatHistoryLimit: Int = 50,
+        chatRetention: Duration = .seconds(24 * 3_600)
     ) {
         self.maxPeersPerRoom = maxPeersPerRoom
         self.maxMessageBytes = maxMessageBytes
@@ -36,6 +45,15 @@ public struct SignalingConfiguration: Hashable, Sendable {
         self.iceServers = iceServers
         self.requireToken = requireToken
         self.requirePrecreatedRooms = requirePrecreatedRooms
+        self.maxChatCharacters = maxChatCharacters
+        self.chatHistoryLimit = chatHistoryLimit
+        self.chatRetention = chatRetention
+    }
+
+    /// `chatRetention` in milliseconds, the unit of chat timestamps.
+    public var chatRetentionMilliseconds: Int64 {
+        let (seconds, attoseconds) = chatRetention.components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }
 }
 
@@ -51,8 +69,10 @@ public struct RoomSummary: Hashable, Sendable {
 ///
 /// Pure: the IO shell reports events (a connection opened, a message arrived, a deadline
 /// passed, a connection closed, an administrator acted) and runs the actions returned, in
-/// order. No clock, no sockets, no database: room settings come in at start and leave as
-/// `.saveRoom` actions; peer ids come from the random number generator passed in.
+/// order. No clock, no sockets, no database: room settings and recent chat come in at start
+/// and leave as `.saveRoom` and `.saveChat` actions; the time comes with each event (`now`,
+/// wall-clock milliseconds since the Unix epoch); peer ids come from the random number
+/// generator passed in.
 public struct SignalingHub<Random: RandomNumberGenerator> {
     private enum ConnectionState: Hashable {
         case awaitingJoin
@@ -69,13 +89,22 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     private var rooms: [RoomName: Room] = [:]
     /// Every room the server knows, with its persisted settings.
     private var knownRooms: [RoomName: RoomSettings]
+    /// Each room's recent chat (while chat retention is on), whether anyone is in it or not.
+    private var chatHistory: [RoomName: ChatHistory]
     private var peerIDsInUse: Set<PeerID> = []
     /// Set once the server starts shutting down; no one can join after that.
     public private(set) var isDraining = false
 
-    public init(configuration: SignalingConfiguration, knownRooms: [RoomName: RoomSettings] = [:], random: Random) {
+    /// - Parameter chatHistory: each room's stored chat, oldest first (from the store).
+    public init(
+        configuration: SignalingConfiguration, knownRooms: [RoomName: RoomSettings] = [:],
+        chatHistory: [RoomName: [ChatMessage]] = [:], random: Random
+    ) {
         self.configuration = configuration
         self.knownRooms = knownRooms
+        self.chatHistory =
+            configuration.chatRetention > .zero
+            ? chatHistory.mapValues { ChatHistory(Array($0.suffix(max(configuration.chatHistoryLimit, 0)))) } : [:]
         self.random = random
     }
 
@@ -89,6 +118,13 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     public func room(_ name: RoomName) -> Room? { rooms[name] }
 
     public func settings(of name: RoomName) -> RoomSettings? { knownRooms[name] }
+
+    /// The chat a newcomer to `name` would be handed at `now`.
+    public func recentChat(in name: RoomName, now: Int64) -> [ChatMessage] {
+        guard configuration.chatRetention > .zero else { return [] }
+        return chatHistory[name]?.recent(
+            since: now - configuration.chatRetentionMilliseconds, limit: configuration.chatHistoryLimit) ?? []
+    }
 
     /// The role of the participant on `connection`, if it is in a room.
     public func role(of connection: ConnectionID) -> Role? {
@@ -115,19 +151,25 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
 
     /// A text frame arrived (tests and tools; the server decodes outside its lock and calls
     /// `messageReceived`).
-    public mutating func textReceived(_ text: String, from connection: ConnectionID) -> [SignalingAction] {
-        decodedMessageReceived(ClientMessage.decode(text, maxBytes: configuration.maxMessageBytes), from: connection)
+    public mutating func textReceived(_ text: String, from connection: ConnectionID, now: Int64 = 0)
+        -> [SignalingAction]
+    {
+        decodedMessageReceived(
+            ClientMessage.decode(text, maxBytes: configuration.maxMessageBytes), from: connection, now: now)
     }
 
     /// A text frame arrived and was decoded already.
+    ///
+    /// - Parameter now: wall-clock time in milliseconds since the Unix epoch: chat timestamps
+    ///   and the age of the history handed to newcomers.
     public mutating func decodedMessageReceived(
         _ decoded: Result<ClientMessage, SignalingError>, from connection: ConnectionID,
-        credentials: JoinCredentials = JoinCredentials()
+        credentials: JoinCredentials = JoinCredentials(), now: Int64 = 0
     ) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
         switch decoded {
         case .success(let message):
-            return messageReceived(message, from: connection, credentials: credentials)
+            return messageReceived(message, from: connection, credentials: credentials, now: now)
         case .failure(let error):
             return [.send(.error(error), to: connection)]
         }
@@ -141,14 +183,16 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     }
 
     public mutating func messageReceived(
-        _ message: ClientMessage, from connection: ConnectionID, credentials: JoinCredentials = JoinCredentials()
+        _ message: ClientMessage, from connection: ConnectionID, credentials: JoinCredentials = JoinCredentials(),
+        now: Int64 = 0
     ) -> [SignalingAction] {
         guard let state = connections[connection] else { return [] }
         switch (state, message) {
         case (.closing, _):
             return []
         case (.awaitingJoin, .join(let roomName, let name, let audio, let video, _, _)):
-            return join(roomName, as: name, audio: audio, video: video, credentials: credentials, from: connection)
+            return join(
+                roomName, as: name, audio: audio, video: video, credentials: credentials, from: connection, now: now)
         case (.awaitingJoin, _):
             return [.send(.error(SignalingError(.notJoined, "send \"join\" first")), to: connection)]
         case (.waiting, .leave):
@@ -169,10 +213,12 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             return rooms[roomName]?.setHand(of: peer, raised: raised) ?? []
         case (.joined(let roomName, let peer), .reaction(let reaction)):
             return rooms[roomName]?.react(from: peer, with: reaction) ?? []
+        case (.joined(let roomName, let peer), .chat(let id, let text)):
+            return chat(id, text, in: roomName, from: peer, connection: connection, now: now)
         case (.joined, .leave):
             return removeFromRoom(connection) + [.close(connection, code: .normal)]
         case (.joined(let roomName, let peer), .moderate(let action)):
-            return moderate(action, in: roomName, by: peer, connection: connection)
+            return moderate(action, in: roomName, by: peer, connection: connection, now: now)
         case (.joined, .setPassword):
             // The shell turns this into `.moderate(.setPassword(hash:))` after hashing; a
             // plain-text password never reaches the hub's state.
@@ -239,6 +285,18 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         return actions
     }
 
+    /// Chat older than the retention period is forgotten (the shell deletes it from the
+    /// store at the same time).
+    public mutating func chatRetentionPassed(now: Int64) {
+        let cutoff = now - configuration.chatRetentionMilliseconds
+        for name in Array(chatHistory.keys) {
+            chatHistory[name]?.removeOlder(than: cutoff)
+            if chatHistory[name]?.messages.isEmpty == true {
+                chatHistory[name] = nil
+            }
+        }
+    }
+
     // MARK: Administrator events (trusted: they come from the token-protected admin API)
 
     /// Creates `name` with `settings`; false if it exists already.
@@ -264,7 +322,7 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
 
     private mutating func join(
         _ roomName: RoomName, as requestedName: DisplayName?, audio: Bool, video: Bool,
-        credentials: JoinCredentials, from connection: ConnectionID
+        credentials: JoinCredentials, from connection: ConnectionID, now: Int64
     ) -> [SignalingAction] {
         func refuse(_ code: SignalingError.Code, _ message: String) -> [SignalingAction] {
             [.send(.error(SignalingError(code, message)), to: connection)]
@@ -321,7 +379,8 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         } else {
             entered = room.admit(
                 newcomer, connection: connection,
-                maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers)
+                maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers,
+                welcome: Welcome(chat: recentChat(in: roomName, now: now)))
         }
         switch entered {
         case .success(let actions):
@@ -342,6 +401,31 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             id = PeerID.random(using: &random)
         }
         return id
+    }
+
+    /// `peer` says `text` to its room: everyone gets it with the server's timestamp and the
+    /// sender's current name, and while retention is on it is kept for newcomers and stored.
+    private mutating func chat(
+        _ id: ChatMessageID, _ text: String, in roomName: RoomName, from peer: PeerID, connection: ConnectionID,
+        now: Int64
+    ) -> [SignalingAction] {
+        guard let room = rooms[roomName], let sender = room.member(peer) else { return [] }
+        let limit = configuration.maxChatCharacters
+        guard let text = ChatMessage.validText(text, maxCharacters: limit) else {
+            let error = SignalingError(
+                .invalidChat,
+                "chat messages are 1–\(limit) characters after trimming, without control characters but newline and tab"
+            )
+            return [.send(.error(error), to: connection)]
+        }
+        let message = ChatMessage(id: id, from: peer, name: sender.info.name, text: text, sentAt: now)
+        var actions = room.relayChat(message)
+        if configuration.chatRetention > .zero,
+            chatHistory[roomName, default: ChatHistory()].append(message, limit: configuration.chatHistoryLimit)
+        {
+            actions.append(.saveChat(roomName, message))
+        }
+        return actions
     }
 
     private func relaySignal(
@@ -382,7 +466,7 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     }
 
     private mutating func moderate(
-        _ action: ModerationAction, in roomName: RoomName, by actor: PeerID, connection: ConnectionID
+        _ action: ModerationAction, in roomName: RoomName, by actor: PeerID, connection: ConnectionID, now: Int64
     ) -> [SignalingAction] {
         guard var room = rooms[roomName], let role = room.member(actor)?.info.role else { return [] }
         func error(_ code: SignalingError.Code, _ message: String) -> [SignalingAction] {
@@ -421,7 +505,8 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
                     guard
                         case .success(let admitted) = room.admitFromLobby(
                             waiting.info.id, maxMembers: configuration.maxPeersPerRoom,
-                            iceServers: configuration.iceServers)
+                            iceServers: configuration.iceServers,
+                            welcome: Welcome(chat: recentChat(in: roomName, now: now)))
                     else { break }
                     connections[waiting.connection] = .joined(roomName, waiting.info.id)
                     actions += admitted
@@ -442,7 +527,8 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             return actions
         case .admit(let target):
             switch room.admitFromLobby(
-                target, maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers)
+                target, maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers,
+                welcome: Welcome(chat: recentChat(in: roomName, now: now)))
             {
             case .success(let actions):
                 connections[room.member(target)!.connection] = .joined(roomName, target)
@@ -502,8 +588,13 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
 }
 
 extension SignalingHub where Random == SystemRandomNumberGenerator {
-    public init(configuration: SignalingConfiguration, knownRooms: [RoomName: RoomSettings] = [:]) {
-        self.init(configuration: configuration, knownRooms: knownRooms, random: SystemRandomNumberGenerator())
+    public init(
+        configuration: SignalingConfiguration, knownRooms: [RoomName: RoomSettings] = [:],
+        chatHistory: [RoomName: [ChatMessage]] = [:]
+    ) {
+        self.init(
+            configuration: configuration, knownRooms: knownRooms, chatHistory: chatHistory,
+            random: SystemRandomNumberGenerator())
     }
 }
 

@@ -97,6 +97,15 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Largest signalling message accepted, in bytes. (default: 65536)")
     var maxMessageBytes: String?
 
+    @Option(help: "Longest chat message, in characters. (default: 2000)")
+    var maxChatChars: String?
+
+    @Option(help: "Most recent chat messages a newcomer to a room is shown. (default: 50)")
+    var chatHistory: String?
+
+    @Option(help: "Hours chat is kept in the database; 0 relays chat without storing it. (default: 24)")
+    var chatRetention: String?
+
     @Option(help: "Seconds a new connection has to join a room before it is closed. (default: 10)")
     var joinTimeout: String?
 
@@ -192,6 +201,9 @@ struct ServerOptions: ParsableArguments {
             "ice-server": iceServers,
             "max-peers": maxPeers.map { [$0] } ?? [],
             "max-message-bytes": maxMessageBytes.map { [$0] } ?? [],
+            "max-chat-chars": maxChatChars.map { [$0] } ?? [],
+            "chat-history": chatHistory.map { [$0] } ?? [],
+            "chat-retention": chatRetention.map { [$0] } ?? [],
             "join-timeout": joinTimeout.map { [$0] } ?? [],
             "ping-interval": pingInterval.map { [$0] } ?? [],
             "drain-timeout": drainTimeout.map { [$0] } ?? [],

@@ -33,7 +33,7 @@ import Testing
         hub.connectionOpened(c2)
         let actions = hub.messageReceived(
             .join(room: RoomName("r")!, name: DisplayName("Bob")!, audio: true, video: true), from: c2)
-        guard case .send(.joined(let you, _, let peers, _, _), to: c2) = actions.first else {
+        guard case .send(.joined(let you, _, let peers, _, _, _), to: c2) = actions.first else {
             Issue.record("expected joined, got \(actions)")
             return
         }

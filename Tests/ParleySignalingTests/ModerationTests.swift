@@ -216,7 +216,7 @@ import Testing
         let joined = hub.messageReceived(
             .join(room: room, name: DisplayName("Typed")!, audio: true, video: true), from: ConnectionID(1),
             credentials: JoinCredentials(token: .valid(good)))
-        guard case .send(.joined(let you, _, _, _, _), _) = joined.last else {
+        guard case .send(.joined(let you, _, _, _, _, _), _) = joined.last else {
             Issue.record("expected joined, got \(joined)")
             return
         }

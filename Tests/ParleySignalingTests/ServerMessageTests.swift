@@ -28,7 +28,7 @@ import Testing
                         ]
                     ],
                     "iceServers": [["urls": ["stun:s.example:3478"]]],
-                    "locked": false, "hasPassword": true,
+                    "locked": false, "hasPassword": true, "chat": [],
                 ])
         #expect(
             try object(.peerJoined(ada))

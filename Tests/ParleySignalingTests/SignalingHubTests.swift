@@ -13,7 +13,7 @@ import Testing
         hub.connectionOpened(c1)
         let actions = hub.messageReceived(
             .join(room: RoomName("r")!, name: DisplayName("Ada")!, audio: true, video: false), from: c1)
-        guard case .send(.joined(let you, let room, let peers, let iceServers, _), to: c1) = actions.last else {
+        guard case .send(.joined(let you, let room, let peers, let iceServers, _, _), to: c1) = actions.last else {
             Issue.record("expected joined, got \(actions)")
             return
         }
@@ -36,7 +36,7 @@ import Testing
         hub.connectionOpened(c3)
         let actions = hub.messageReceived(
             .join(room: RoomName("r")!, name: DisplayName("Cy")!, audio: true, video: true), from: c3)
-        guard case .send(.joined(let cyInfo, _, let peers, _, _), to: c3) = actions.first else {
+        guard case .send(.joined(let cyInfo, _, let peers, _, _, _), to: c3) = actions.first else {
             Issue.record("expected joined, got \(actions)")
             return
         }
@@ -82,7 +82,7 @@ import Testing
         hub.connectionOpened(c3)
         let joined = hub.messageReceived(
             .join(room: RoomName("r")!, name: DisplayName("Cy")!, audio: true, video: true), from: c3)
-        guard case .send(.joined(_, _, let peers, _, _), _) = joined.first else {
+        guard case .send(.joined(_, _, let peers, _, _, _), _) = joined.first else {
             Issue.record("expected joined")
             return
         }
@@ -251,7 +251,7 @@ import Testing
                 hub.connectionOpened(connection)
                 let actions = hub.textReceived(
                     #"{"type":"join","room":"\#(room)","name":"P\#(next)"}"#, from: connection)
-                if case .send(.joined(let you, _, _, _, _), _) = actions.first(where: {
+                if case .send(.joined(let you, _, _, _, _, _), _) = actions.first(where: {
                     if case .send(.joined, _) = $0 { true } else { false }
                 }) {
                     roomOf[connection] = room

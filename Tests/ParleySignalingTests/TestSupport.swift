@@ -29,7 +29,7 @@ extension SignalingHub {
             .join(room: RoomName(room)!, name: DisplayName(name)!, audio: true, video: true),
             from: ConnectionID(connection))
         let joined = actions.first { if case .send(.joined, _) = $0 { true } else { false } }
-        guard case .send(.joined(let you, _, _, _, _), _) = joined else {
+        guard case .send(.joined(let you, _, _, _, _, _), _) = joined else {
             fatalError("join failed: \(actions)")
         }
         return you.id
@@ -42,7 +42,7 @@ func deliveries(_ actions: [SignalingAction]) -> [(ConnectionID, ServerMessage)]
         switch action {
         case .send(let message, let connection): [(connection, message)]
         case .broadcast(let message, let connections): connections.map { ($0, message) }
-        case .close, .saveRoom: []
+        case .close, .saveRoom, .saveChat: []
         }
     }
 }

@@ -449,6 +449,10 @@ struct Model {
                 if !isEveryone, let actor, scopeRoom != nil, scopeRoom != name, room(of: actor) != name {
                     broken("saved room \(name) from an event in \(scopeRoom!)")
                 }
+            case .saveChat(let name, let message):
+                guard let actor, member[actor] == name, peer[actor] == message.from else {
+                    broken("saved chat of \(name) that its sender did not send there")
+                }
             }
         }
     }
@@ -464,7 +468,7 @@ struct Model {
     ) {
         checkEncodes(message, broken)
         switch message {
-        case .joined(let you, let room, let peers, _, _):
+        case .joined(let you, let room, let peers, _, _, _):
             guard targets.count == 1, let target = targets.first else { broken("joined broadcast") }
             if member[target] != nil { broken("joined sent to \(target), already in \(member[target]!)") }
             if let waitingRoom = waiting[target], waitingRoom != room {
@@ -504,7 +508,7 @@ struct Model {
                 broken("an error sent to \(targets), not to the connection that caused it")
             }
         case .peerJoined, .peerLeft, .peerMedia, .signal, .peerRole, .muteRequest, .roomState, .knock,
-            .knockEnded, .peerHand, .reaction:
+            .knockEnded, .peerHand, .reaction, .chat:
             // Room-scoped: only to members of the room the event happened in.
             guard let scopeRoom else { broken("\(message.type) with no room in scope") }
             for target in targets {
