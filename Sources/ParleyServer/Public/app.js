@@ -6,6 +6,15 @@ import { classify, describeDevices, getLocalMedia, problemWords, requestTrack } 
 import { TileGrid } from "./tiles.js";
 import { ChatPanel } from "./chat.js";
 import { PopupMenu, QuestionDialog } from "./menu.js";
+import { ScreenShareView } from "./screenshare.js";
+import { DeviceSettings } from "./devices.js";
+import { getChosenUserMedia } from "./devicechoice.js";
+import { CallRecorder, canRecord } from "./recording.js";
+import { Gestures } from "./reactions.js";
+import { ReconnectNotice } from "./reconnect.js";
+import { SpeakerView } from "./speaker.js";
+import { QualityView } from "./quality.js";
+import { FilesView } from "./files.js";
 
 /** @typedef {import("./protocol.js").PeerInfo} PeerInfo */
 /** @typedef {import("./protocol.js").JoinedInfo} JoinedInfo */
@@ -190,6 +199,67 @@ const menu = new PopupMenu(byId("menu", HTMLElement));
 const question = new QuestionDialog(byId("question-dialog", HTMLDialogElement));
 const passwordQuestion = new QuestionDialog(byId("password-dialog", HTMLDialogElement));
 
+// Screen sharing, device choice and recording (screenshare.js, devices.js, recording.js).
+const screens = new ScreenShareView({
+  button: byId("share-screen", HTMLButtonElement),
+  container: ui.tiles,
+  layout: () => grid.layout(),
+  notify: (text) => showToast(text, 6000),
+});
+const devices = new DeviceSettings(byId("devices-dialog", HTMLDialogElement), {
+  call: () => call,
+  previewStream: () => stream,
+  previewChanged: () => updatePreview(),
+  notify: (text) => showToast(text, 6000),
+});
+const recorder = new CallRecorder({
+  tiles: ui.tiles,
+  indicator: byId("recording", HTMLElement),
+  clock: byId("recording-clock", HTMLElement),
+  stop: byId("recording-stop", HTMLButtonElement),
+  room: () => room,
+  notify: (text) => showToast(text, 6000),
+});
+// Raised hands and reactions (reactions.js); the notice while reconnecting (reconnect.js).
+const gestures = new Gestures({
+  tiles: ui.tiles,
+  handButtons: [byId("hand", HTMLButtonElement), byId("picker-hand", HTMLButtonElement)],
+  reactButton: byId("react", HTMLButtonElement),
+  picker: byId("reaction-picker", HTMLElement),
+  toast: (text) => showToast(text, 5000),
+});
+const reconnectNotice = new ReconnectNotice(byId("reconnecting", HTMLElement));
+// Active speaker and layouts, connection quality, files (speaker.js, quality.js, files.js).
+const speakers = new SpeakerView(ui.tiles, byId("layout-toggle", HTMLButtonElement));
+const quality = new QualityView(ui.tiles, byId("stats-panel", HTMLElement));
+const files = new FilesView(
+  {
+    open: byId("send-file", HTMLButtonElement),
+    dialog: byId("file-dialog", HTMLDialogElement),
+    form: byId("file-form", HTMLFormElement),
+    input: byId("file-input", HTMLInputElement),
+    to: byId("file-to", HTMLSelectElement),
+    error: byId("file-error", HTMLElement),
+    list: byId("transfer-list", HTMLElement),
+    panel: byId("transfers", HTMLElement),
+  },
+  (text) => showToast(text, 5000),
+);
+byId("pre-devices", HTMLButtonElement).addEventListener("click", () => devices.open());
+const moreButton = byId("more-button", HTMLButtonElement);
+moreButton.addEventListener("click", () => {
+  /** @type {MenuItem[]} */
+  const items = [{ label: "Camera, microphone and speaker", action: () => devices.open() }];
+  if (canRecord()) {
+    items.push(
+      recorder.recording
+        ? { label: "Stop recording", action: () => recorder.stop() }
+        : { label: "Record the call", action: () => recorder.start() },
+    );
+  }
+  menu.open(moreButton, "More options", items);
+});
+
 const chat = new ChatPanel({
   panel: byId("chat", HTMLElement),
   list: byId("chat-list", HTMLOListElement),
@@ -259,6 +329,7 @@ async function prepare() {
     setDeviceStatus(status.text, status.ok);
   }
   updatePreview();
+  devices.refresh();
   ui.join.disabled = false;
   if (!ui.nameField.hidden && ui.name.value === "") ui.name.focus();
   else ui.join.focus();
@@ -376,8 +447,13 @@ ui.joinForm.addEventListener("submit", async (event) => {
   showJoinError("");
   ui.join.disabled = true;
   ui.join.textContent = "Joining…";
-  const attempt = new ParleyCall();
+  // `?ice=relay` sends all media through the TURN relay: a way to check that TURN works.
+  const attempt = new ParleyCall({
+    iceTransportPolicy: new URLSearchParams(location.search).get("ice") === "relay" ? "relay" : "all",
+    getUserMedia: getChosenUserMedia,
+  });
   listen(attempt);
+  for (const view of [speakers, quality, files]) view.attach(attempt);
   call = attempt;
   // For debugging and the browser tests: the live call (peer connections, roster).
   Object.assign(window, { parleyCall: attempt });
@@ -439,6 +515,11 @@ function joinFailed(error) {
 
 /** @param {ParleyCall} target */
 function listen(target) {
+  screens.attach(target);
+  devices.attach(target);
+  recorder.attach(target);
+  gestures.attach(target);
+  reconnectNotice.attach(target);
   target.addEventListener("lobby", () => enterLobby());
   target.addEventListener("joined", (event) => {
     enterCall(target, /** @type {CustomEvent<JoinedInfo>} */ (event).detail);
@@ -504,10 +585,26 @@ function listen(target) {
     showToast(`${peer.name} joined`);
   });
   target.addEventListener("peer-left", (event) => {
-    const { id, peer } = /** @type {CustomEvent<{id: string, peer: PeerInfo}>} */ (event).detail;
+    const { id, peer, rejoin } = /** @type {CustomEvent<{id: string, peer: PeerInfo, rejoin?: boolean}>} */ (
+      event
+    ).detail;
     grid.remove(id);
     updateCount();
-    showToast(`${peer.name} left`);
+    // On a rejoin everyone's tile is replaced at once (`reconnected`); nobody really left.
+    if (!rejoin) showToast(`${peer.name} left`);
+  });
+  target.addEventListener("reconnected", (event) => {
+    const { resumed, peers } = /** @type {CustomEvent<{resumed: boolean, peers: PeerInfo[]}>} */ (event).detail;
+    if (resumed) return; // same seat, same connections: nothing changes on the screen
+    // Back as a newcomer with a new id: one fresh tile per person, no ghosts.
+    grid.clear();
+    grid.add({ ...target.self, self: true });
+    grid.setStream(target.id, target.localStream);
+    for (const peer of peers) grid.add(peer);
+    updateCount();
+    updateModeration(target);
+    updateControls(target);
+    grid.layout();
   });
   target.addEventListener("peer-media", (event) => {
     const { id, audio, video } = /** @type {CustomEvent<{id: string, audio: boolean, video: boolean}>} */ (
@@ -533,7 +630,7 @@ function listen(target) {
   target.addEventListener("chat", (event) => {
     const message = /** @type {CustomEvent<ChatMessage>} */ (event).detail;
     chat.add(message);
-    if (!chat.isOpen && !message.local) showToast(`${message.name}: ${message.text}`);
+    if (!chat.isOpen && !message.local && !message.history) showToast(`${message.name}: ${message.text}`);
   });
   target.addEventListener("draining", (event) => {
     const { seconds } = /** @type {CustomEvent<{seconds: number}>} */ (event).detail;

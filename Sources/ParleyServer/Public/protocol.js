@@ -11,6 +11,7 @@
  * @property {boolean} audio  microphone on (display information only)
  * @property {boolean} video  camera on (display information only)
  * @property {Role} role      what the participant may do in the room
+ * @property {boolean} hand    their hand is raised
  */
 
 /**
@@ -57,12 +58,20 @@
 /**
  * A chat message, sent or received.
  * @typedef {object} ChatMessage
+ * @property {string} id       16 lowercase hex digits chosen by the sender ("" from an older
+ *                             client); a message is delivered once even if it arrives twice
  * @property {string} from     peer id of the sender (our own id for our own messages)
- * @property {string} name     the sender's name from the roster, never from the message
+ * @property {string} name     the sender's name: the server's for messages through the server,
+ *                             the roster's for data channel messages, never the message's own
  * @property {string} text
- * @property {number} sentAt   sender's clock, ms since the Unix epoch
+ * @property {number} sentAt   ms since the Unix epoch: the server's clock for messages through
+ *                             the server, the sender's for data channel messages
  * @property {number} receivedAt  our clock, ms since the Unix epoch
  * @property {boolean} local   true for a message we sent
+ * @property {boolean} history true for an earlier message from `joined.chat` (sent before we
+ *                             joined)
+ * @property {"server" | "peer"} via  through the server (stored for people who join later), or
+ *                             over a data channel (while the sender's signalling was down)
  */
 
 /**
@@ -74,6 +83,13 @@
  *   `navigator.mediaDevices.getUserMedia`
  * @property {number} [joinTimeoutMs]  how long `join()` waits for the server; default 10000
  *   (time spent waiting in a lobby does not count)
+ * @property {boolean} [reconnect]  reconnect by itself when the signalling connection drops;
+ *   default true
+ * @property {number} [reconnectTimeoutMs]  give up reconnecting after this long (`closed`
+ *   with the error `connection-lost`); default 300000
+ * @property {RTCIceTransportPolicy} [iceTransportPolicy]  `"relay"` sends all media through the
+ *   TURN server from `joined.iceServers` (to check that TURN works, or to hide one's address);
+ *   default `"all"`
  */
 
 /**
@@ -82,6 +98,7 @@
  * @property {PeerInfo} info
  * @property {RTCPeerConnection} pc
  * @property {RTCDataChannel} channel
+ * @property {RTCDataChannel} files   the "parley-files" channel (id 1), for filetransfer.js
  * @property {boolean} polite          true when that peer joined after us (we yield on collision)
  * @property {boolean} canOffer        false until we may send offers (see `#createPeer`)
  * @property {boolean} makingOffer
@@ -89,6 +106,12 @@
  * @property {Promise<void>} signals   tail of the chain that handles incoming signals in order
  * @property {{audio?: RTCRtpTransceiver, video?: RTCRtpTransceiver}} transceivers
  * @property {MediaStream} stream      the remote tracks
+ * @property {number} iceRestartAt      `performance.now()` of our last ICE restart
+ * @property {number | undefined} iceTimer  pending check of a `disconnected` ICE state
+ * @property {RTCRtpTransceiver | null} screenTransceiver  sends our shared screen (reused)
+ * @property {string | null} screenId  the stream id they announced as their screen
+ * @property {Map<string, MediaStream>} extraStreams  their streams beyond camera and microphone
+ * @property {MediaStream | null} screen  their screen as last reported in `screen`
  */
 
 /** Protocol version this library speaks. */
@@ -96,6 +119,37 @@ export const PROTOCOL_VERSION = 1;
 
 /** Longest chat text, in characters (Unicode code points). */
 export const MAX_CHAT_CHARS = 2000;
+
+/**
+ * The reactions the server relays, in the order a picker shows them.
+ * @type {readonly string[]}
+ */
+export const REACTIONS = ["\u{1F44D}", "\u{1F44F}", "\u{1F602}", "\u{1F62E}", "\u{2764}\u{FE0F}", "\u{1F389}"];
+
+/** Chat ids: 16 lowercase hex digits. */
+const CHAT_ID_PATTERN = /^[0-9a-f]{16}$/;
+
+/** Control characters the server refuses in chat text (newline and tab are allowed). */
+const CHAT_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/gu;
+
+/** How many chat ids are remembered, to drop a message that arrives twice. */
+const SEEN_CHAT_LIMIT = 2000;
+
+/** Reconnection: the first retry after about 0.5 s, doubling to at most 5 s, with jitter. */
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MAX_MS = 5000;
+
+/** Messages kept while the signalling connection is down, and sent once it is back. */
+const OUTBOX_LIMIT = 200;
+
+/** A join refused for one of these during a reconnection is tried again later. */
+const RETRYABLE_JOIN_ERRORS = new Set([
+  "server-draining", "too-many-attempts", "rate-limited", "room-full", "join-timeout", "too-many-connections",
+]);
+
+/** ICE restart: after this long `disconnected`, and at most once per `ICE_RESTART_GAP_MS`. */
+const ICE_DISCONNECTED_MS = 3000;
+const ICE_RESTART_GAP_MS = 10_000;
 
 /** Incoming data channel messages longer than this (UTF-16 units) are dropped unread. */
 const MAX_CHANNEL_MESSAGE = 16 * 1024;
@@ -174,6 +228,35 @@ function parsePeer(value) {
     audio: value.audio !== false,
     video: value.video !== false,
     role: parseRole(value.role),
+    hand: value.hand === true,
+  };
+}
+
+/**
+ * `bytes` random bytes as lowercase hex.
+ * @param {number} bytes
+ * @returns {string}
+ */
+function randomHex(bytes) {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/**
+ * A stored chat message from the server (`chat.message`, `joined.chat[]`), or null.
+ * @param {unknown} value
+ * @returns {{id: string, from: string, name: string, text: string, sentAt: number} | null}
+ */
+function parseServerChat(value) {
+  if (!isObject(value)) return null;
+  const { id, from, name, text, sentAt } = value;
+  if (typeof id !== "string" || typeof from !== "string" || typeof text !== "string" || text === "") return null;
+  return {
+    id,
+    from,
+    name: typeof name === "string" ? name : "",
+    text,
+    sentAt: typeof sentAt === "number" && Number.isFinite(sentAt) ? sentAt : Date.now(),
   };
 }
 
@@ -280,7 +363,16 @@ export class ParleyError extends Error {
  * - `knock-ended`  `{id: string, peer: PeerInfo}` (moderators: they no longer wait)
  * - `draining`     `{seconds: number}` (the server is shutting down)
  * - `error`        `{code: string, message: string}`
+ * - `file-channel` `{id: string, channel: RTCDataChannel}` (the files channel to someone was made; filetransfer.js)
  * - `closed`       `{code: number, reason: string, byUs: boolean, error: {code: string, message: string} | null}`
+ * - `peer-hand`    `{id: string, raised: boolean, self: boolean}` (someone raised or lowered a hand)
+ * - `reaction`     `{from: string, name: string, emoji: string, self: boolean}`
+ * - `reconnecting` `{attempt: number, delayMs: number, lobby: boolean}` (signalling dropped; the
+ *                  peer connections go on)
+ * - `reconnected`  `{resumed: boolean, id: string, previousId: string, peers: PeerInfo[]}`
+ * - `ice-restart`  `{id: string, reason: "disconnected" | "failed" | "requested"}`
+ * - `screen`       `{id: string, stream: MediaStream | null}` (someone started or stopped sharing a screen)
+ * - `local-screen` `{stream: MediaStream | null}` (we started or stopped sharing, also by the browser's own button)
  */
 export class ParleyCall extends EventTarget {
   /** @type {string} */
@@ -315,6 +407,8 @@ export class ParleyCall extends EventTarget {
   #finalError = null;
   /** @type {RTCIceServer[]} */
   #iceServers = [];
+  /** @type {RTCIceTransportPolicy} */
+  #iceTransportPolicy = "all";
   /** @type {Map<string, Peer>} */
   #peers = new Map();
   /** @type {MediaStream} */
@@ -326,6 +420,48 @@ export class ParleyCall extends EventTarget {
    * @type {((error: ParleyError) => void) | null}
    */
   #failJoin = null;
+  /** The fields of our `join` (room, name, password, token), sent again to reconnect. */
+  /** @type {Record<string, unknown>} */
+  #joinFields = {};
+  /** The single-use token from the last `joined`, to take our seat back after a drop. */
+  #resumeToken = "";
+  #reconnectEnabled = true;
+  /** @type {number} */
+  #reconnectTimeoutMs;
+  /** Whether the signalling connection is down and being re-established. */
+  #reconnecting = false;
+  #reconnectAttempt = 0;
+  #reconnectSince = 0;
+  /** @type {number | undefined} */
+  #reconnectTimer;
+  /** @type {number | undefined} */
+  #attemptTimer;
+  /**
+   * Signals and state changes sent while the signalling connection is down.
+   * @type {Record<string, unknown>[]}
+   */
+  #outbox = [];
+  /**
+   * Ids of the chat messages seen, oldest first, so a message arriving twice (from the server
+   * and over a data channel, or in the history again after a reconnection) is shown once.
+   * @type {Set<string>}
+   */
+  #seenChat = new Set();
+  /** Every peer id we have had in this call (ours changes when we rejoin as a newcomer). */
+  /** @type {Set<string>} */
+  #ownIds = new Set();
+  #hand = false;
+  /**
+   * The screen we share, while we do.
+   * @type {MediaStream | null}
+   */
+  #screenStream = null;
+  /**
+   * What the others receive as our screen: one stream for the whole call, holding the
+   * capture's track while we share, so its id (which the `screen` message names) never changes.
+   * @type {MediaStream | null}
+   */
+  #screenOut = null;
 
   /** @param {CallOptions} [options] */
   constructor(options = {}) {
@@ -334,6 +470,9 @@ export class ParleyCall extends EventTarget {
     this.#getUserMedia =
       options.getUserMedia ?? ((constraints) => navigator.mediaDevices.getUserMedia(constraints));
     this.#joinTimeoutMs = options.joinTimeoutMs ?? 10_000;
+    this.#reconnectEnabled = options.reconnect ?? true;
+    this.#reconnectTimeoutMs = options.reconnectTimeoutMs ?? 300_000;
+    this.#iceTransportPolicy = options.iceTransportPolicy ?? "all";
   }
 
   /**
@@ -417,7 +556,21 @@ export class ParleyCall extends EventTarget {
       audio: this.#audioEnabled,
       video: this.#videoEnabled,
       role: this.#role,
+      hand: this.#hand,
     };
+  }
+
+  /** Whether our hand is raised. */
+  get handRaised() {
+    return this.#hand;
+  }
+
+  /**
+   * Whether the signalling connection dropped and is being re-established (`reconnecting`
+   * fired, `reconnected` not yet). The peer connections, and so the call, go on meanwhile.
+   */
+  get reconnecting() {
+    return this.#reconnecting;
   }
 
   /**
@@ -454,6 +607,15 @@ export class ParleyCall extends EventTarget {
    */
   remoteStream(id) {
     return this.#peers.get(id)?.stream;
+  }
+
+  /**
+   * The data channel for files to one participant (`parley-files`, id 1; see filetransfer.js).
+   * @param {string} id
+   * @returns {RTCDataChannel | undefined}
+   */
+  fileChannel(id) {
+    return this.#peers.get(id)?.files;
   }
 
   /**
@@ -496,9 +658,12 @@ export class ParleyCall extends EventTarget {
       this.#localStream.removeTrack(videoTrack);
     }
 
+    this.#joinFields = { room };
+    if (name !== undefined) this.#joinFields.name = name;
+    if (password !== undefined) this.#joinFields.password = password;
+    if (token !== undefined) this.#joinFields.token = token;
+
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.#url);
-      this.#ws = ws;
       let settled = false;
       /** @param {ParleyError} error */
       const fail = (error) => {
@@ -523,46 +688,152 @@ export class ParleyCall extends EventTarget {
         clearTimeout(timer);
         resolve(/** @type {CustomEvent<JoinedInfo>} */ (event).detail);
       }, { once: true });
-
-      ws.addEventListener("open", () => {
-        /** @type {Record<string, unknown>} */
-        const join = { type: "join", room, audio: this.#audioEnabled, video: this.#videoEnabled };
-        if (name !== undefined) join.name = name;
-        if (password !== undefined) join.password = password;
-        if (token !== undefined) join.token = token;
-        this.#send(join);
-      });
-      ws.addEventListener("message", (event) => {
-        if (typeof event.data !== "string") return;
-        /** @type {unknown} */
-        let message;
-        try {
-          message = JSON.parse(event.data);
-        } catch {
-          return;
-        }
-        if (!isObject(message) || typeof message.type !== "string") return;
-        if (this.#isJoining() && message.type === "error") {
-          const code = typeof message.code === "string" ? message.code : "error";
-          const text = typeof message.message === "string" ? message.message : code;
-          fail(new ParleyError(code, text));
-          return;
-        }
-        this.#handleServerMessage(message);
-      });
-      ws.addEventListener("close", (event) => {
-        if (this.#isJoining()) {
-          const code = CLOSE_CODE_ERRORS[event.code];
-          fail(
-            code
-              ? new ParleyError(code, event.reason || code)
-              : new ParleyError("connection-failed", "could not reach the server"),
-          );
-        } else {
-          this.#close(event.code, event.reason, false);
-        }
-      });
+      this.#connect();
     });
+  }
+
+  // MARK: - Signalling connection and reconnection
+
+  /**
+   * Opens the signalling WebSocket and sends `join` on it (with our resume token when
+   * reconnecting). Events of a socket we have since given up on are ignored.
+   */
+  #connect() {
+    const ws = new WebSocket(this.#url);
+    this.#ws = ws;
+    ws.addEventListener("open", () => {
+      if (this.#ws !== ws) return;
+      /** @type {Record<string, unknown>} */
+      const join = { type: "join", ...this.#joinFields, audio: this.#audioEnabled, video: this.#videoEnabled };
+      if (this.#reconnecting && this.#resumeToken) join.resume = this.#resumeToken;
+      this.#send(join);
+    });
+    ws.addEventListener("message", (event) => {
+      if (this.#ws !== ws || typeof event.data !== "string") return;
+      /** @type {unknown} */
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (!isObject(message) || typeof message.type !== "string") return;
+      if ((this.#isJoining() || this.#reconnecting) && message.type === "error") {
+        const code = typeof message.code === "string" ? message.code : "error";
+        const text = typeof message.message === "string" ? message.message : code;
+        this.#joinRefused(code, text);
+        return;
+      }
+      this.#handleServerMessage(message);
+    });
+    ws.addEventListener("close", (event) => {
+      if (this.#ws === ws) this.#socketClosed(event.code, event.reason);
+    });
+  }
+
+  /**
+   * The server refused our `join`: the first one fails `join()`; during a reconnection we try
+   * again later if the reason may pass, else the call ends.
+   * @param {string} code
+   * @param {string} text
+   */
+  #joinRefused(code, text) {
+    if (this.#failJoin) {
+      this.#failJoin(new ParleyError(code, text));
+    } else if (RETRYABLE_JOIN_ERRORS.has(code)) {
+      this.#retryReconnect();
+    } else {
+      this.#finalError = { code, message: text };
+      this.#close(1000, text, false);
+    }
+  }
+
+  /**
+   * The signalling socket closed. While joining, `join()` fails; in a call, a moderator's
+   * decision or the server shutting down ends it, anything else (a network drop, a server
+   * that died) starts a reconnection while the peer connections go on.
+   * @param {number} code
+   * @param {string} reason
+   */
+  #socketClosed(code, reason) {
+    if (this.#isJoining()) {
+      const error = CLOSE_CODE_ERRORS[code];
+      this.#failJoin?.(
+        error
+          ? new ParleyError(error, reason || error)
+          : new ParleyError("connection-failed", "could not reach the server"),
+      );
+      return;
+    }
+    if (this.#state !== "joined") return;
+    const decided = CLOSE_CODE_ERRORS[code] !== undefined || this.#finalError !== null;
+    if (this.#reconnecting) {
+      if (decided) this.#close(code, reason, false);
+      else this.#retryReconnect();
+      return;
+    }
+    // 1000 and 1001: the server ended the connection on purpose (shutting down).
+    if (decided || code === 1000 || code === 1001 || !this.#reconnectEnabled) {
+      this.#close(code, reason, false);
+      return;
+    }
+    this.#ws = null;
+    this.#reconnecting = true;
+    this.#reconnectAttempt = 0;
+    this.#reconnectSince = Date.now();
+    this.#scheduleReconnect();
+  }
+
+  /** Gives up on the current reconnection attempt and schedules the next one. */
+  #retryReconnect() {
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) ws.close(1000);
+    this.#scheduleReconnect();
+  }
+
+  /** Waits (0.5 s doubling to 5 s, with jitter), then tries to reconnect. */
+  #scheduleReconnect() {
+    clearTimeout(this.#attemptTimer);
+    clearTimeout(this.#reconnectTimer);
+    if (Date.now() - this.#reconnectSince > this.#reconnectTimeoutMs) {
+      this.#finalError = { code: "connection-lost", message: "could not reconnect to the server" };
+      this.#close(1006, "could not reconnect", false);
+      return;
+    }
+    const base = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** this.#reconnectAttempt);
+    const delayMs = Math.round(base * (0.75 + Math.random() * 0.5));
+    this.#reconnectAttempt++;
+    this.#emit("reconnecting", { attempt: this.#reconnectAttempt, delayMs, lobby: false });
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.#state !== "joined" || !this.#reconnecting) return;
+      this.#connect();
+      // A server that accepts the socket but never answers counts as a failed attempt.
+      this.#attemptTimer = setTimeout(() => this.#retryReconnect(), this.#joinTimeoutMs);
+    }, delayMs);
+  }
+
+  /**
+   * Sends `message` now, or, while reconnecting, once the connection is back and our seat
+   * resumed. A newer `media` or `hand` replaces an older one still waiting.
+   * @param {Record<string, unknown>} message
+   */
+  #sendOrKeep(message) {
+    if (!this.#reconnecting && this.#ws?.readyState === WebSocket.OPEN) {
+      this.#send(message);
+      return;
+    }
+    if (this.#state !== "joined") return;
+    if (message.type === "media" || message.type === "hand") {
+      this.#outbox = this.#outbox.filter((kept) => kept.type !== message.type);
+    }
+    this.#outbox.push(message);
+    if (this.#outbox.length > OUTBOX_LIMIT) this.#outbox.shift();
+  }
+
+  /** Whether the signalling connection is up (messages reach the server now). */
+  #signallingUp() {
+    return this.#state === "joined" && !this.#reconnecting && this.#ws?.readyState === WebSocket.OPEN;
   }
 
   /**
@@ -725,19 +996,37 @@ export class ParleyCall extends EventTarget {
   }
 
   /**
-   * Sends a chat message to everyone whose data channel is open, and fires `chat` for it
-   * locally (with `local: true`).
+   * Sends a chat message to everyone and fires `chat` for it locally (with `local: true`).
+   * It goes through the server, which stores it for people who join later; while the
+   * signalling connection is down, it goes over every open data channel instead (not stored).
+   * Control characters other than newline and tab are removed.
    * @param {string} text  1–2000 characters, not only white space
    * @returns {ChatMessage}
    */
   sendChat(text) {
     if (this.#state !== "joined") throw new Error("not in a room");
-    if (typeof text !== "string" || text.trim() === "") throw new RangeError("empty message");
-    if (charCount(text) > MAX_CHAT_CHARS) {
+    if (typeof text !== "string") throw new RangeError("empty message");
+    text = text.replace(CHAT_CONTROL, "");
+    if (text.trim() === "") throw new RangeError("empty message");
+    if (charCount(text.trim()) > MAX_CHAT_CHARS) {
       throw new RangeError(`a message has at most ${MAX_CHAT_CHARS} characters`);
     }
+    const id = randomHex(8);
     const sentAt = Date.now();
-    const payload = JSON.stringify({ type: "chat", text, sentAt });
+    this.#rememberChat(id);
+    /** @type {ChatMessage} */
+    const message = {
+      id, from: this.#id, name: this.#name, text, sentAt, receivedAt: sentAt, local: true, history: false,
+      via: "server",
+    };
+    if (this.#signallingUp()) {
+      // The server sends it back to us too; that copy is dropped as already seen.
+      this.#send({ type: "chat", id, text });
+      this.#emit("chat", message);
+      return message;
+    }
+    message.via = "peer";
+    const payload = JSON.stringify({ type: "chat", id, text, sentAt });
     for (const peer of this.#peers.values()) {
       if (peer.channel.readyState === "open") {
         try {
@@ -747,10 +1036,179 @@ export class ParleyCall extends EventTarget {
         }
       }
     }
-    /** @type {ChatMessage} */
-    const message = { from: this.#id, name: this.#name, text, sentAt, receivedAt: sentAt, local: true };
     this.#emit("chat", message);
     return message;
+  }
+
+  /**
+   * Raises or lowers our hand; everyone sees it (`peer-hand`, ours with `self: true`, fires at
+   * once). While reconnecting, the server is told once the connection is back.
+   * @param {boolean} raised
+   */
+  setHandRaised(raised) {
+    if (this.#state !== "joined") throw new ParleyError("not-joined", "not in a room");
+    if (raised === this.#hand) return;
+    this.#hand = raised;
+    this.#sendOrKeep({ type: "hand", raised });
+    this.#emit("peer-hand", { id: this.#id, raised, self: true });
+  }
+
+  /**
+   * Sends a reaction (one of {@link REACTIONS}) to everyone; it comes back to us too as a
+   * `reaction` event with `self: true`. Reactions are not stored, and not queued: while
+   * reconnecting only we see it.
+   * @param {string} emoji
+   */
+  sendReaction(emoji) {
+    if (this.#state !== "joined") throw new ParleyError("not-joined", "not in a room");
+    if (!REACTIONS.includes(emoji)) throw new RangeError(`a reaction is one of ${REACTIONS.join(" ")}`);
+    if (this.#signallingUp()) this.#send({ type: "reaction", emoji });
+    else this.#emit("reaction", { from: this.#id, name: this.#name, emoji, self: true });
+  }
+
+  /**
+   * Restarts ICE on the connection to one participant now (new ICE credentials, renegotiated).
+   * The library does this by itself when a connection stays `disconnected` for 3 s or
+   * `failed`, at most once per 10 s per participant; this one is not limited.
+   * @param {string} id
+   * @returns {boolean}  false when there is no connection to them
+   */
+  restartIce(id) {
+    const peer = this.#peers.get(id);
+    if (!peer) return false;
+    this.#restartIce(peer, "requested", true);
+    return true;
+  }
+
+  /**
+   * Marks a chat id as seen; forgets the oldest beyond the limit.
+   * @param {string} id
+   */
+  #rememberChat(id) {
+    this.#seenChat.add(id);
+    if (this.#seenChat.size > SEEN_CHAT_LIMIT) {
+      const oldest = this.#seenChat.values().next().value;
+      if (oldest !== undefined) this.#seenChat.delete(oldest);
+    }
+  }
+
+  /**
+   * Fires `chat` for a message from the server, unless it was seen already.
+   * @param {unknown} value  `chat.message` or an entry of `joined.chat`
+   * @param {boolean} history
+   */
+  #receiveServerChat(value, history) {
+    const chat = parseServerChat(value);
+    if (!chat || this.#seenChat.has(chat.id)) return;
+    this.#rememberChat(chat.id);
+    const local = this.#ownIds.has(chat.from);
+    const name = chat.name || this.#peers.get(chat.from)?.info.name || (local ? this.#name : "");
+    this.#emit("chat", { ...chat, name, receivedAt: Date.now(), local, history, via: "server" });
+  }
+
+  /**
+   * The history in `joined.chat`, oldest first.
+   * @param {unknown} list
+   * @param {boolean} history  false after a reconnection: what we missed is new to us
+   */
+  #receiveHistory(list, history) {
+    if (!Array.isArray(list)) return;
+    for (const value of list) this.#receiveServerChat(value, history);
+  }
+
+  // MARK: - Screen sharing and devices
+
+  /**
+   * The screen we share, while we do (else null).
+   * @returns {MediaStream | null}
+   */
+  get screenStream() {
+    return this.#screenStream;
+  }
+
+  /**
+   * The screen someone shares, once its video has arrived (else null).
+   * @param {string} id
+   * @returns {MediaStream | null}
+   */
+  remoteScreen(id) {
+    return this.#peers.get(id)?.screen ?? null;
+  }
+
+  /**
+   * Shares a screen with everyone: its video track goes to every connection as a track of its
+   * own (renegotiated by perfect negotiation), and a data channel message tells the others
+   * which of our streams is the screen. Without `stream`, asks the browser
+   * (`getDisplayMedia`), which lets the person pick a screen, window or tab. When the browser
+   * ends the capture (its own "stop sharing" button), sharing stops by itself and
+   * `local-screen` fires.
+   * @param {MediaStream} [stream]  a stream with a video track; the call owns it from now on
+   * @returns {Promise<MediaStream>}  the stream being shared
+   */
+  async shareScreen(stream) {
+    if (this.#state !== "joined") throw new ParleyError("not-joined", "not in a room");
+    this.#checkMaySend();
+    const shared = stream ?? (await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }));
+    const track = shared.getVideoTracks()[0];
+    if (!track) throw new ParleyError("no-device", "the screen capture has no video track");
+    if (this.#state !== "joined") {
+      for (const other of shared.getTracks()) other.stop();
+      throw new ParleyError("not-joined", "the call ended");
+    }
+    // Only the picture is sent; a tab's sound would be a second audio source to mix.
+    for (const other of shared.getTracks()) {
+      if (other !== track) {
+        other.stop();
+        shared.removeTrack(other);
+      }
+    }
+    if (this.#screenStream && this.#screenStream !== shared) this.#endScreenShare();
+    this.#screenStream = shared;
+    this.#screenOut ??= new MediaStream();
+    for (const old of this.#screenOut.getTracks()) this.#screenOut.removeTrack(old);
+    this.#screenOut.addTrack(track);
+    track.contentHint = "detail";
+    track.addEventListener("ended", () => {
+      if (this.#screenStream === shared) this.stopScreenShare();
+    });
+    for (const peer of this.#peers.values()) {
+      this.#attachScreen(peer);
+      this.#sendScreenState(peer);
+    }
+    this.#emit("local-screen", { stream: shared });
+    return shared;
+  }
+
+  /** Stops sharing the screen (nothing happens when we do not share one). */
+  stopScreenShare() {
+    if (!this.#screenStream) return;
+    this.#endScreenShare();
+    for (const peer of this.#peers.values()) this.#sendScreenState(peer);
+    this.#emit("local-screen", { stream: null });
+  }
+
+  /**
+   * Sends `track` instead of our current microphone or camera track of the same kind (for a
+   * change of device): `replaceTrack` on every connection, so nothing is renegotiated when that
+   * kind was sent already. The old track is stopped. A muted microphone stays muted; a video
+   * track turns the camera on.
+   * @param {MediaStreamTrack} track
+   * @returns {Promise<void>}  rejects (code `viewer-cannot-send`) if we are a viewer
+   */
+  async useTrack(track) {
+    this.#checkMaySend();
+    const kind = track.kind;
+    if (kind !== "audio" && kind !== "video") throw new TypeError(`not an audio or video track: ${kind}`);
+    if (kind === "audio") {
+      // With no microphone before, choosing one turns it on; otherwise muted stays muted.
+      track.enabled = this.#audioEnabled || !this.#localTrack("audio");
+      await this.#useNewTrack("audio", track);
+      this.#audioEnabled = track.enabled;
+    } else {
+      await this.#useNewTrack("video", track);
+      this.#videoEnabled = true;
+    }
+    this.#mediaChanged();
   }
 
   // MARK: - Server messages
@@ -762,6 +1220,12 @@ export class ParleyCall extends EventTarget {
         this.#onJoined(message);
         break;
       case "lobby": {
+        if (this.#reconnecting) {
+          // Rejoining as a newcomer into a room locked meanwhile: we wait for a moderator.
+          clearTimeout(this.#attemptTimer);
+          this.#emit("reconnecting", { attempt: this.#reconnectAttempt, delayMs: 0, lobby: true });
+          return;
+        }
         if (this.#state !== "joining") return;
         this.#state = "waiting";
         this.#emit("lobby", { room: typeof message.room === "string" ? message.room : "" });
@@ -844,6 +1308,32 @@ export class ParleyCall extends EventTarget {
           .catch((error) => console.warn("parley: signal from", peer.info.id, "failed", error));
         break;
       }
+      case "chat":
+        this.#receiveServerChat(message.message, false);
+        break;
+      case "peer-hand": {
+        if (typeof message.id !== "string" || typeof message.raised !== "boolean") return;
+        if (message.id === this.#id) {
+          if (message.raised === this.#hand) return;
+          this.#hand = message.raised;
+          this.#emit("peer-hand", { id: this.#id, raised: this.#hand, self: true });
+          return;
+        }
+        const peer = this.#peers.get(message.id);
+        if (!peer || peer.info.hand === message.raised) return;
+        peer.info.hand = message.raised;
+        this.#emit("peer-hand", { id: peer.info.id, raised: peer.info.hand, self: false });
+        break;
+      }
+      case "reaction": {
+        if (typeof message.from !== "string" || typeof message.emoji !== "string") return;
+        if (!REACTIONS.includes(message.emoji)) return;
+        const self = message.from === this.#id;
+        const name = self ? this.#name : this.#peers.get(message.from)?.info.name;
+        if (name === undefined) return;
+        this.#emit("reaction", { from: message.from, name, emoji: message.emoji, self });
+        break;
+      }
       case "draining": {
         // The server is shutting down; calls go on for up to `seconds`, then it closes (1001).
         const seconds = typeof message.seconds === "number" && message.seconds >= 0 ? message.seconds : 0;
@@ -871,9 +1361,16 @@ export class ParleyCall extends EventTarget {
 
   /** @param {Record<string, unknown>} message */
   #onJoined(message) {
-    if (!this.#isJoining() || typeof message.id !== "string") return;
+    if (typeof message.id !== "string") return;
+    if (this.#reconnecting) {
+      this.#onRejoined(message, message.id);
+      return;
+    }
+    if (!this.#isJoining()) return;
+    this.#resumeToken = typeof message.resume === "string" ? message.resume : "";
     this.#state = "joined";
     this.#id = message.id;
+    this.#ownIds.add(message.id);
     this.#room = typeof message.room === "string" ? message.room : "";
     if (typeof message.name === "string") this.#name = message.name;
     this.#roomState = parseRoomState(message);
@@ -900,6 +1397,86 @@ export class ParleyCall extends EventTarget {
       iceServers: this.#iceServers,
       ...this.#roomState,
     });
+    this.#receiveHistory(message.chat, true);
+  }
+
+  /**
+   * `joined` after a reconnection. Resumed: our seat is back (same id) and every connection
+   * goes on; the roster is reconciled and what we sent meanwhile follows. Not resumed (too
+   * late, or the server restarted and forgot us): every connection is closed and we join
+   * afresh, as a newcomer with a new id.
+   * @param {Record<string, unknown>} message
+   * @param {string} id
+   */
+  #onRejoined(message, id) {
+    clearTimeout(this.#attemptTimer);
+    this.#reconnecting = false;
+    this.#reconnectAttempt = 0;
+    this.#resumeToken = typeof message.resume === "string" ? message.resume : "";
+    const previousId = this.#id;
+    const resumed = message.resumed === true && id === previousId;
+    this.#room = typeof message.room === "string" ? message.room : this.#room;
+    if (typeof message.name === "string") this.#name = message.name;
+    const roomState = parseRoomState(message);
+    const role = parseRole(message.role);
+    if (Array.isArray(message.iceServers)) this.#iceServers = message.iceServers.filter(isIceServer);
+    /** @type {PeerInfo[]} */
+    const roster = [];
+    for (const value of Array.isArray(message.peers) ? message.peers : []) {
+      const info = parsePeer(value);
+      if (info && info.id !== id && !roster.some((other) => other.id === info.id)) roster.push(info);
+    }
+    if (resumed) {
+      const outbox = this.#outbox;
+      this.#outbox = [];
+      for (const peer of [...this.#peers.values()]) {
+        if (roster.some((info) => info.id === peer.info.id)) continue;
+        this.#closePeer(peer);
+        this.#emit("peer-left", { id: peer.info.id, peer: { ...peer.info } });
+      }
+      for (const info of roster) {
+        const peer = this.#peers.get(info.id);
+        if (!peer) {
+          // They came while we were away and offer to us (the offer is among the queued
+          // messages that follow).
+          this.#createPeer(info, { polite: true, canOffer: false });
+          this.#emit("peer-joined", { peer: { ...info } });
+          continue;
+        }
+        const before = peer.info;
+        peer.info = { ...info };
+        if (before.audio !== info.audio || before.video !== info.video) {
+          this.#emit("peer-media", { id: info.id, audio: info.audio, video: info.video });
+        }
+        if (before.role !== info.role) this.#emit("peer-role", { id: info.id, role: info.role, self: false });
+        if (before.hand !== info.hand) this.#emit("peer-hand", { id: info.id, raised: info.hand, self: false });
+      }
+      for (const kept of outbox) this.#send(kept);
+    } else {
+      this.#outbox = [];
+      for (const peer of [...this.#peers.values()]) {
+        this.#closePeer(peer);
+        this.#emit("peer-left", { id: peer.info.id, peer: { ...peer.info }, rejoin: true });
+      }
+      for (const info of [...this.#waiting.values()]) this.#emit("knock-ended", { id: info.id, peer: { ...info } });
+      this.#waiting.clear();
+      this.#id = id;
+      this.#ownIds.add(id);
+      for (const info of roster) this.#createPeer(info, { polite: false, canOffer: true });
+      // A newcomer's hand starts lowered; ours stays as the person left it.
+      if (this.#hand) this.#send({ type: "hand", raised: true });
+    }
+    if (role !== this.#role) {
+      this.#setOwnRole(role);
+      if (role === "viewer") this.#stopSending();
+      this.#emit("peer-role", { id: this.#id, role, self: true });
+    }
+    if (roomState.locked !== this.#roomState.locked || roomState.hasPassword !== this.#roomState.hasPassword) {
+      this.#roomState = roomState;
+      this.#emit("room-state", { ...roomState });
+    }
+    this.#emit("reconnected", { resumed, id: this.#id, previousId, peers: this.peers });
+    this.#receiveHistory(message.chat, false);
   }
 
   /**
@@ -954,13 +1531,17 @@ export class ParleyCall extends EventTarget {
    * @returns {Peer}
    */
   #createPeer(info, { polite, canOffer }) {
-    const pc = new RTCPeerConnection({ iceServers: this.#iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.#iceServers, iceTransportPolicy: this.#iceTransportPolicy });
     const channel = pc.createDataChannel("parley", { negotiated: true, id: 0, ordered: true });
+    // Files go on a channel of their own, so their chunks never hold up chat.
+    const files = pc.createDataChannel("parley-files", { negotiated: true, id: 1, ordered: true });
+    files.binaryType = "arraybuffer";
     /** @type {Peer} */
     const peer = {
       info: { ...info },
       pc,
       channel,
+      files,
       polite,
       canOffer,
       makingOffer: false,
@@ -968,6 +1549,12 @@ export class ParleyCall extends EventTarget {
       signals: Promise.resolve(),
       transceivers: {},
       stream: new MediaStream(),
+      screenTransceiver: null,
+      screenId: null,
+      extraStreams: new Map(),
+      screen: null,
+      iceRestartAt: -Infinity,
+      iceTimer: undefined,
     };
     this.#peers.set(info.id, peer);
 
@@ -981,13 +1568,18 @@ export class ParleyCall extends EventTarget {
           streams: [this.#localStream],
         });
       }
+      this.#attachScreen(peer);
     }
 
     pc.addEventListener("negotiationneeded", () => this.#negotiate(peer));
     pc.addEventListener("icecandidate", ({ candidate }) => {
       this.#signal(peer, { candidate: candidate ? candidate.toJSON() : null });
     });
-    pc.addEventListener("track", ({ track }) => {
+    pc.addEventListener("track", ({ track, transceiver, streams }) => {
+      if (this.#isExtraTransceiver(peer, transceiver)) {
+        this.#onExtraTrack(peer, transceiver, streams[0]);
+        return;
+      }
       for (const old of peer.stream.getTracks()) {
         if (old.kind === track.kind && old !== track) peer.stream.removeTrack(old);
       }
@@ -996,10 +1588,14 @@ export class ParleyCall extends EventTarget {
     });
     pc.addEventListener("connectionstatechange", () => {
       if (!this.#peers.has(peer.info.id)) return;
-      if (pc.connectionState === "failed") pc.restartIce();
       this.#emit("connection-state", { id: peer.info.id, state: pc.connectionState });
     });
+    pc.addEventListener("iceconnectionstatechange", () => this.#watchIce(peer));
     channel.addEventListener("message", (event) => this.#onChannelMessage(peer, event.data));
+    channel.addEventListener("open", () => {
+      if (this.#screenStream) this.#sendScreenState(peer);
+    });
+    this.#emit("file-channel", { id: info.id, channel: files });
     return peer;
   }
 
@@ -1047,6 +1643,7 @@ export class ParleyCall extends EventTarget {
         if (!peer.canOffer) {
           peer.canOffer = true;
           this.#ensureTransceivers(peer);
+          this.#attachScreen(peer);
         }
       }
     } else if ("candidate" in data) {
@@ -1156,15 +1753,140 @@ export class ParleyCall extends EventTarget {
     } catch {
       return;
     }
+    if (isObject(message) && message.type === "screen") {
+      this.#onScreenMessage(peer, message);
+      return;
+    }
     if (!isObject(message) || message.type !== "chat") return; // unknown types are ignored
     const text = message.text;
     if (typeof text !== "string" || text.length === 0 || charCount(text) > MAX_CHAT_CHARS) return;
+    // Sent while the sender's signalling was down; it may reach us through the server too.
+    const id = typeof message.id === "string" && CHAT_ID_PATTERN.test(message.id) ? message.id : "";
+    if (id) {
+      if (this.#seenChat.has(id)) return;
+      this.#rememberChat(id);
+    }
     const receivedAt = Date.now();
     const sentAt =
       typeof message.sentAt === "number" && Number.isFinite(message.sentAt) ? message.sentAt : receivedAt;
     /** @type {ChatMessage} */
-    const chat = { from: peer.info.id, name: peer.info.name, text, sentAt, receivedAt, local: false };
+    const chat = {
+      id, from: peer.info.id, name: peer.info.name, text, sentAt, receivedAt, local: false, history: false,
+      via: "peer",
+    };
     this.#emit("chat", chat);
+  }
+
+  // MARK: - Screen sharing
+
+  /**
+   * Whether a remote track arrived on a transceiver other than that peer's camera or
+   * microphone (the first transceiver of its kind): a shared screen, say.
+   * @param {Peer} peer
+   * @param {RTCRtpTransceiver} transceiver
+   * @returns {boolean}
+   */
+  #isExtraTransceiver(peer, transceiver) {
+    const kind = transceiver.receiver.track.kind;
+    if (kind !== "audio" && kind !== "video") return false;
+    const main =
+      peer.transceivers[kind] ??
+      peer.pc.getTransceivers().find((candidate) => candidate.receiver.track.kind === kind);
+    return main !== undefined && main !== transceiver;
+  }
+
+  /**
+   * A track beyond camera and microphone arrived: kept by its stream id, which the peer's
+   * `screen` message names.
+   * @param {Peer} peer
+   * @param {RTCRtpTransceiver} transceiver
+   * @param {MediaStream | undefined} stream
+   */
+  #onExtraTrack(peer, transceiver, stream) {
+    const remote = stream ?? new MediaStream([transceiver.receiver.track]);
+    // A stream that comes back after a pause may be a new object with the same id.
+    if (peer.extraStreams.get(remote.id) !== remote) {
+      peer.extraStreams.set(remote.id, remote);
+      remote.addEventListener("removetrack", () => this.#updateRemoteScreen(peer));
+      remote.addEventListener("addtrack", () => this.#updateRemoteScreen(peer));
+    }
+    this.#updateRemoteScreen(peer);
+  }
+
+  /**
+   * A peer's `{"type":"screen","stream":id|null}` message.
+   * @param {Peer} peer
+   * @param {Record<string, unknown>} message
+   */
+  #onScreenMessage(peer, message) {
+    const id = message.stream;
+    if (id !== null && (typeof id !== "string" || id.length > 256)) return;
+    peer.screenId = id;
+    this.#updateRemoteScreen(peer);
+  }
+
+  /**
+   * Fires `screen` when what a peer shares changed: shown once both the announcement and a
+   * live video track of that stream are there; gone when either is.
+   * @param {Peer} peer
+   */
+  #updateRemoteScreen(peer) {
+    if (!this.#peers.has(peer.info.id)) return;
+    const stream = peer.screenId ? peer.extraStreams.get(peer.screenId) : undefined;
+    const live = stream?.getVideoTracks().some((track) => track.readyState === "live") ?? false;
+    const screen = stream && live ? stream : null;
+    if (screen === peer.screen) return;
+    peer.screen = screen;
+    this.#emit("screen", { id: peer.info.id, stream: screen });
+  }
+
+  /**
+   * Puts our shared screen on one connection, as a send-only transceiver of its own (reused
+   * from an earlier share). Before we may offer (the other is the newcomer and has not had
+   * our first answer), it waits: `#handleSignal` calls this again then.
+   * @param {Peer} peer
+   */
+  #attachScreen(peer) {
+    const stream = this.#screenOut;
+    const track = this.#screenStream?.getVideoTracks()[0];
+    if (!stream || !track || !peer.canOffer || peer.pc.signalingState === "closed") return;
+    const transceiver = peer.screenTransceiver;
+    if (transceiver && transceiver.currentDirection !== "stopped") {
+      transceiver.sender.replaceTrack(track).catch((error) => console.warn("parley: screen", error));
+      transceiver.direction = "sendonly";
+    } else {
+      peer.screenTransceiver = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    }
+  }
+
+  /** Takes our screen off every connection (renegotiated) and stops the capture. */
+  #endScreenShare() {
+    const stream = this.#screenStream;
+    if (!stream) return;
+    this.#screenStream = null;
+    for (const peer of this.#peers.values()) {
+      const transceiver = peer.screenTransceiver;
+      if (!transceiver || transceiver.currentDirection === "stopped" || peer.pc.signalingState === "closed") {
+        continue;
+      }
+      transceiver.sender.replaceTrack(null).catch(() => {});
+      transceiver.direction = "inactive";
+    }
+    for (const track of stream.getTracks()) track.stop();
+    for (const track of this.#screenOut?.getTracks() ?? []) this.#screenOut?.removeTrack(track);
+  }
+
+  /**
+   * Tells one peer which of our streams is the screen (or that none is).
+   * @param {Peer} peer
+   */
+  #sendScreenState(peer) {
+    if (peer.channel.readyState !== "open") return;
+    try {
+      peer.channel.send(JSON.stringify({ type: "screen", stream: this.#screenStream ? this.#screenOut?.id ?? null : null }));
+    } catch (error) {
+      console.warn("parley: screen state to", peer.info.id, "failed", error);
+    }
   }
 
   // MARK: - Helpers
@@ -1179,7 +1901,7 @@ export class ParleyCall extends EventTarget {
 
   #mediaChanged() {
     if (this.#state === "joined") {
-      this.#send({ type: "media", audio: this.#audioEnabled, video: this.#videoEnabled });
+      this.#sendOrKeep({ type: "media", audio: this.#audioEnabled, video: this.#videoEnabled });
     }
     this.#emit("local-media", {
       audio: this.#audioEnabled,
@@ -1194,7 +1916,57 @@ export class ParleyCall extends EventTarget {
    */
   #signal(peer, data) {
     if (!this.#peers.has(peer.info.id)) return;
-    this.#send({ type: "signal", to: peer.info.id, data });
+    this.#sendOrKeep({ type: "signal", to: peer.info.id, data });
+  }
+
+  // MARK: - ICE restart
+
+  /**
+   * Restarts ICE when a connection stays `disconnected` for 3 s or has `failed`: a network
+   * change (new Wi-Fi, VPN) often needs new candidates, which only a restart gathers.
+   * @param {Peer} peer
+   */
+  #watchIce(peer) {
+    if (this.#peers.get(peer.info.id) !== peer) return;
+    const state = peer.pc.iceConnectionState;
+    if (state === "failed") {
+      this.#restartIce(peer, "failed", false);
+    } else if (state === "disconnected") {
+      if (peer.iceTimer !== undefined) return;
+      peer.iceTimer = setTimeout(() => {
+        peer.iceTimer = undefined;
+        if (peer.pc.iceConnectionState === "disconnected") this.#restartIce(peer, "disconnected", false);
+      }, ICE_DISCONNECTED_MS);
+    } else {
+      clearTimeout(peer.iceTimer);
+      peer.iceTimer = undefined;
+    }
+  }
+
+  /**
+   * @param {Peer} peer
+   * @param {"disconnected" | "failed" | "requested"} reason
+   * @param {boolean} now  restart even if the last restart was less than 10 s ago
+   */
+  #restartIce(peer, reason, now) {
+    if (this.#peers.get(peer.info.id) !== peer) return;
+    const wait = peer.iceRestartAt + ICE_RESTART_GAP_MS - performance.now();
+    if (!now && wait > 0) {
+      // Too soon after the last one: look again once another is allowed.
+      clearTimeout(peer.iceTimer);
+      peer.iceTimer = setTimeout(() => {
+        peer.iceTimer = undefined;
+        const state = peer.pc.iceConnectionState;
+        if (state === "failed" || state === "disconnected") this.#restartIce(peer, reason, false);
+      }, wait);
+      return;
+    }
+    clearTimeout(peer.iceTimer);
+    peer.iceTimer = undefined;
+    peer.iceRestartAt = performance.now();
+    // Fires negotiationneeded: the next offer carries new ICE credentials.
+    peer.pc.restartIce();
+    this.#emit("ice-restart", { id: peer.info.id, reason });
   }
 
   /** @param {Record<string, unknown>} message */
@@ -1204,8 +1976,10 @@ export class ParleyCall extends EventTarget {
 
   /** @param {Peer} peer */
   #closePeer(peer) {
+    clearTimeout(peer.iceTimer);
     this.#peers.delete(peer.info.id);
     peer.channel.close();
+    peer.files.close();
     peer.pc.close();
     for (const track of peer.stream.getTracks()) track.stop();
   }
@@ -1220,9 +1994,14 @@ export class ParleyCall extends EventTarget {
     if (this.#state === "closed") return;
     const wasJoined = this.#state === "joined";
     this.#state = "closed";
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#attemptTimer);
+    this.#reconnecting = false;
+    this.#outbox = [];
     for (const peer of [...this.#peers.values()]) this.#closePeer(peer);
     // After a failed join the tracks stay with the caller, who may try again with them.
     if (wasJoined) for (const track of this.#localStream.getTracks()) track.stop();
+    this.#endScreenShare();
     if (this.#ws) {
       const ws = this.#ws;
       this.#ws = null;
