@@ -1,6 +1,8 @@
 // Getting the camera and microphone before a call, and telling the person in plain words
 // what did not work.
 
+import { getChosenUserMedia } from "./devicechoice.js";
+
 /** Camera settings: modest, since a mesh sends one copy to every participant. */
 export const VIDEO_CONSTRAINTS = {
   width: { ideal: 640 },
@@ -57,9 +59,7 @@ function canAsk() {
  */
 export async function requestTrack(kind) {
   if (!canAsk()) throw new DOMException("insecure context", "SecurityError");
-  const stream = await navigator.mediaDevices.getUserMedia(
-    kind === "audio" ? { audio: true } : { video: VIDEO_CONSTRAINTS },
-  );
+  const stream = await getChosenUserMedia(kind === "audio" ? { audio: true } : { video: VIDEO_CONSTRAINTS });
   const [track, ...rest] = kind === "audio" ? stream.getAudioTracks() : stream.getVideoTracks();
   for (const extra of rest) extra.stop();
   if (!track) throw new DOMException(`no ${kind} track`, "NotFoundError");
@@ -76,7 +76,7 @@ export async function getLocalMedia() {
     return { stream: new MediaStream(), audioProblem: "insecure", videoProblem: "insecure" };
   }
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: VIDEO_CONSTRAINTS });
+    const stream = await getChosenUserMedia({ audio: true, video: VIDEO_CONSTRAINTS });
     return { stream, audioProblem: null, videoProblem: null };
   } catch {
     // Find out which of the two is the problem.

@@ -291,7 +291,8 @@ export class TileGrid {
    * their tile, so a tile may be any shape from portrait 3:4 to wide 16:9.
    */
   layout() {
-    const count = this.#tiles.size;
+    // Other tiles in the grid (shared screens) take their share of the room too.
+    const count = this.#container.querySelectorAll(":scope > .tile").length;
     if (count === 0) return;
     const style = getComputedStyle(this.#container);
     const width = this.#container.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
