@@ -32,11 +32,14 @@ class ServerDidNotStart(Exception):
 class ParleyProcess:
     """One running ``parley serve`` process and everything it printed."""
 
-    def __init__(self, *extra_args: str, cwd: str | Path | None = None, binary: Path | None = None) -> None:
+    def __init__(
+        self, *extra_args: str, cwd: str | Path | None = None, binary: Path | None = None, port: int = 0
+    ) -> None:
+        """``port`` 0 picks a free one; a fixed one lets a test restart the server where it was."""
         binary = binary or PARLEY_BIN
         if not binary.exists():
             raise ServerDidNotStart(f"server binary not found at {binary}: build it (swift build) or set PARLEY_BIN")
-        command = [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", *extra_args]
+        command = [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args]
         if not any(argument.startswith("--turn") for argument in extra_args):
             # Servers run side by side in tests: their TURN ports must not collide either.
             command += ["--turn-port", "0"]

@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from parley_process import ParleyProcess, ServerDidNotStart
 from people import Person
+from tcpproxy import TcpProxy
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -33,9 +34,9 @@ expect.set_options(timeout=20_000)
 class Server(ParleyProcess):
     """A ``parley serve`` process; a failure to start fails the test rather than erroring it."""
 
-    def __init__(self, *extra_args: str) -> None:
+    def __init__(self, *extra_args: str, port: int = 0) -> None:
         try:
-            super().__init__(*extra_args)
+            super().__init__(*extra_args, port=port)
         except ServerDidNotStart as error:
             pytest.fail(str(error))
 
@@ -55,13 +56,28 @@ def start_server() -> Iterator[Callable[..., Server]]:
     """Starts an extra server with its own options (stopped at the end of the session)."""
     started: list[Server] = []
 
-    def start(*extra_args: str) -> Server:
-        started.append(Server(*extra_args))
+    def start(*extra_args: str, port: int = 0) -> Server:
+        started.append(Server(*extra_args, port=port))
         return started[-1]
 
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def tcp_proxy() -> Iterator[Callable[[int], TcpProxy]]:
+    """Starts loopback TCP proxies in front of a port (stopped after the test): load a page
+    through ``proxy.base_url`` and its signalling can be cut with ``proxy.block()``."""
+    started: list[TcpProxy] = []
+
+    def start(target_port: int) -> TcpProxy:
+        started.append(TcpProxy(target_port))
+        return started[-1]
+
+    yield start
+    for proxy in started:
+        proxy.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,9 @@
 /** @typedef {import("./protocol.js").ChatMessage} ChatMessage */
 
 const TIME = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const DAY_TIME = new Intl.DateTimeFormat(undefined, {
+  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+});
 
 /** A sender clock further off than this is not shown; our own clock is used instead. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -82,12 +85,21 @@ export class ChatPanel {
     window.dispatchEvent(new Event("resize"));
   }
 
-  /** @param {ChatMessage} message */
+  /**
+   * Shows a message. Earlier messages (the history sent when we join) go above a divider,
+   * before everything said since, and never count as unread.
+   * @param {ChatMessage} message
+   */
   add(message) {
     const item = document.createElement("li");
     item.className = message.local ? "chat-message local" : "chat-message";
     item.dataset.testid = "chat-message";
     item.dataset.from = message.from;
+    if (message.id) item.dataset.id = message.id;
+    if (message.history) {
+      item.classList.add("earlier");
+      item.dataset.history = "true";
+    }
 
     const meta = document.createElement("div");
     meta.className = "chat-meta";
@@ -95,11 +107,16 @@ export class ChatPanel {
     who.className = "chat-sender";
     who.dataset.testid = "chat-sender";
     who.textContent = message.local ? `${message.name} (you)` : message.name;
+    // History carries the server's clock, and may be hours old; a peer's clock may be off.
     const shownAt =
-      Math.abs(message.sentAt - message.receivedAt) > MAX_CLOCK_SKEW_MS ? message.receivedAt : message.sentAt;
+      !message.history && Math.abs(message.sentAt - message.receivedAt) > MAX_CLOCK_SKEW_MS
+        ? message.receivedAt
+        : message.sentAt;
     const time = document.createElement("time");
+    time.dataset.testid = "chat-time";
     time.dateTime = new Date(shownAt).toISOString();
-    time.textContent = TIME.format(shownAt);
+    const sameDay = new Date(shownAt).toDateString() === new Date().toDateString();
+    time.textContent = sameDay ? TIME.format(shownAt) : DAY_TIME.format(shownAt);
     meta.append(who, time);
 
     const text = document.createElement("p");
@@ -109,14 +126,38 @@ export class ChatPanel {
 
     item.append(meta, text);
     const atBottom = this.#list.scrollHeight - this.#list.scrollTop - this.#list.clientHeight < 40;
-    this.#list.append(item);
+    if (message.history) {
+      this.#addEarlier(item);
+    } else {
+      this.#list.append(item);
+    }
     this.#empty.hidden = true;
     if (atBottom || message.local) this.#list.scrollTop = this.#list.scrollHeight;
-    if (!this.isOpen && !message.local) {
+    if (!this.isOpen && !message.local && !message.history) {
       this.#unread++;
       this.#badge.textContent = String(this.#unread);
       this.#badge.hidden = false;
       this.#toggle.setAttribute("aria-label", `Open chat, ${this.#unread} unread`);
     }
+  }
+
+  /**
+   * Puts an earlier message after the other earlier ones, under the "Earlier messages"
+   * heading and above the divider that ends them.
+   * @param {HTMLLIElement} item
+   */
+  #addEarlier(item) {
+    let end = this.#list.querySelector(".chat-earlier-end");
+    if (!end) {
+      const start = document.createElement("li");
+      start.className = "chat-divider chat-earlier-start";
+      start.dataset.testid = "chat-earlier";
+      start.textContent = "Earlier messages";
+      end = document.createElement("li");
+      end.className = "chat-divider chat-earlier-end";
+      end.setAttribute("aria-hidden", "true");
+      this.#list.prepend(start, end);
+    }
+    end.before(item);
   }
 }
