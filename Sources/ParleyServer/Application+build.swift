@@ -177,8 +177,10 @@ private func buildParts(
         },
         logger: logger)
     // A service group shuts its services down one by one in reverse order: the server first,
-    // then the relay (which ends the persistence stream), then the persistence writer.
+    // then the relay (which ends the persistence stream), then the persistence writer, then
+    // the resume-window timers.
     app.addServices(
+        AwayExpiry(relay: relay),
         RoomPersistence(
             relay: relay, store: store, chatRetention: configuration.signaling.chatRetentionMilliseconds,
             logger: logger),
@@ -364,6 +366,28 @@ private struct DrainOnSignal: Service {
             await group.next()
             group.cancelAll()
         }
+    }
+}
+
+/// Times the resume window of every participant whose connection dropped, and reports its
+/// end to the hub (which has no clock). Pending windows are dropped when the relay shuts down.
+private struct AwayExpiry: Service {
+    let relay: SignalingRelay
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for await (connection, window) in relay.awayTimers {
+                group.addTask {
+                    try? await Task.sleep(for: window)
+                    guard !Task.isCancelled else { return }
+                    relay.resumeWindowPassed(for: connection)
+                }
+            }
+            group.cancelAll()
+        }
+        // The relay has shut down; ending before the group asks would count as a failure
+        // while it is still waiting for the services after this one.
+        try? await gracefulShutdown()
     }
 }
 

@@ -80,6 +80,10 @@ extension ParleyConfiguration {
             apply: { $0.joinTimeout = .seconds(try integer($1, in: 1...3_600)) },
             current: { "\($0.joinTimeout.components.seconds)" }),
         Setting(
+            name: "resume-window", isSecret: false, isList: false,
+            apply: { $0.signaling.resumeWindow = .seconds(try integer($1, in: 0...3_600)) },
+            current: { "\($0.signaling.resumeWindow.components.seconds)" }),
+        Setting(
             name: "ping-interval", isSecret: false, isList: false,
             apply: { $0.pingInterval = .seconds(try integer($1, in: 1...3_600)) },
             current: { "\($0.pingInterval.components.seconds)" }),

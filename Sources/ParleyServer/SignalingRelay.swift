@@ -58,6 +58,9 @@ final class SignalingRelay: Sendable {
     /// Yields once draining has started and the last participant has left.
     let drained: AsyncStream<Void>
     private let drainedSink: AsyncStream<Void>.Continuation
+    /// Away participants' resume windows to time: the closed connection and the window.
+    let awayTimers: AsyncStream<(ConnectionID, Duration)>
+    private let awayTimersSink: AsyncStream<(ConnectionID, Duration)>.Continuation
     /// What to persist, in the order the hub decided it.
     let storeWrites: AsyncStream<StoreWrite>
     private let storeWritesSink: AsyncStream<StoreWrite>.Continuation
@@ -84,6 +87,7 @@ final class SignalingRelay: Sendable {
         self.startedAt = clock.now
         (drained, drainedSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (storeWrites, storeWritesSink) = AsyncStream.makeStream()
+        (awayTimers, awayTimersSink) = AsyncStream.makeStream()
     }
 
     private var now: Duration { clock.now - startedAt }
@@ -119,7 +123,7 @@ final class SignalingRelay: Sendable {
         metrics.messageReceived(type: (try? decoded.get())?.type ?? "invalid")
         var credentials = JoinCredentials()
         switch decoded {
-        case .success(.join(let room, _, _, _, let password, let token)):
+        case .success(.join(let room, _, _, _, let password, let token, _)):
             credentials = await checkCredentials(room: room, password: password, token: token, connection: connection)
         case .success(.setPassword(let password)):
             decoded = .success(.moderate(.setPassword(hash: await hashIfModerator(password, connection: connection))))
@@ -140,6 +144,11 @@ final class SignalingRelay: Sendable {
 
     func joinDeadlinePassed(for connection: ConnectionID) {
         handle { $0.joinDeadlinePassed(for: connection) }
+    }
+
+    /// The resume window of the participant whose connection `connection` dropped is over.
+    func resumeWindowPassed(for connection: ConnectionID) {
+        handle { $0.resumeWindowPassed(for: connection) }
     }
 
     func closed(_ connection: ConnectionID) {
@@ -164,6 +173,7 @@ final class SignalingRelay: Sendable {
     func shutdown() {
         handle { $0.shutdown() }
         storeWritesSink.finish()
+        awayTimersSink.finish()
     }
 
     /// Chat older than the retention period is forgotten (the store deletes it too).
@@ -336,6 +346,8 @@ final class SignalingRelay: Sendable {
                     storeWritesSink.yield(.room(name, settings))
                 case .saveChat(let room, let message):
                     storeWritesSink.yield(.chat(room, message))
+                case .scheduleAwayExpiry(let connection, let window):
+                    awayTimersSink.yield((connection, window))
                 }
             }
             // Dropping a slow client makes more actions (peer-left for its room), which can in

@@ -8,9 +8,11 @@
 public enum ClientMessage: Hashable, Sendable {
     /// Enter `room` as `name` (which a join token may supply instead). `audio`/`video` say
     /// whether microphone and camera start on; `password` and `token` are checked by the shell
-    /// before the hub sees the join (`JoinCredentials`).
+    /// before the hub sees the join (`JoinCredentials`). `resume` is the token of a seat to
+    /// take back after a dropped connection; one that does not fit makes a normal join.
     case join(
-        room: RoomName, name: DisplayName?, audio: Bool, video: Bool, password: String? = nil, token: String? = nil)
+        room: RoomName, name: DisplayName?, audio: Bool, video: Bool, password: String? = nil, token: String? = nil,
+        resume: String? = nil)
     /// Relay `data` to the participant `to` of the sender's room.
     case signal(to: PeerID, data: JSONValue)
     /// The sender turned its microphone or camera on or off.
@@ -95,7 +97,8 @@ extension ClientMessage {
                 audio: try optionalBool("audio", of: type, in: fields) ?? true,
                 video: try optionalBool("video", of: type, in: fields) ?? true,
                 password: try optionalString("password", of: type, in: fields),
-                token: token)
+                token: token,
+                resume: try optionalString("resume", of: type, in: fields))
         case "signal":
             let to = try requiredString("to", of: type, in: fields)
             guard let data = fields["data"], case .object = data else {

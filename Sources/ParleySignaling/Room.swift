@@ -127,6 +127,13 @@ public struct Room: Sendable {
         return actions
     }
 
+    /// `peer` takes its seat back on a new connection (a resumed session); nobody is told.
+    mutating func reconnect(_ peer: PeerID, to connection: ConnectionID) -> Member? {
+        guard let index = members.firstIndex(where: { $0.info.id == peer }) else { return nil }
+        members[index].connection = connection
+        return members[index]
+    }
+
     // MARK: Talking
 
     /// `sender` asked to relay `data` to `target`, which must be another member of this room.

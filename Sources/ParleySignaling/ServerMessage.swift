@@ -58,9 +58,15 @@ public struct ICEServer: Hashable, Sendable, Codable {
 public struct Welcome: Hashable, Sendable {
     /// The room's recent chat, oldest first.
     public var chat: [ChatMessage]
+    /// The token that takes this seat back after a dropped connection; nil with resuming off.
+    public var resume: ResumeToken?
+    /// The seat was taken back (same id, role, hand and media state as before the drop).
+    public var resumed: Bool
 
-    public init(chat: [ChatMessage] = []) {
+    public init(chat: [ChatMessage] = [], resume: ResumeToken? = nil, resumed: Bool = false) {
         self.chat = chat
+        self.resume = resume
+        self.resumed = resumed
     }
 }
 
@@ -121,7 +127,7 @@ public enum ServerMessage: Hashable, Sendable {
 extension ServerMessage: Encodable {
     private enum CodingKeys: String, CodingKey {
         case type, `protocol`, id, role, room, peers, iceServers, peer, audio, video, from, data, code, message, seconds
-        case locked, hasPassword, name, raised, emoji, chat
+        case locked, hasPassword, name, raised, emoji, chat, resume, resumed
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -139,6 +145,8 @@ extension ServerMessage: Encodable {
             try container.encode(settings.locked, forKey: .locked)
             try container.encode(settings.passwordHash != nil, forKey: .hasPassword)
             try container.encode(welcome.chat, forKey: .chat)
+            try container.encodeIfPresent(welcome.resume?.rawValue, forKey: .resume)
+            try container.encode(welcome.resumed, forKey: .resumed)
         case .lobby(let room):
             try container.encode(room.rawValue, forKey: .room)
         case .knock(let peer):

@@ -39,4 +39,7 @@ public enum SignalingAction: Hashable, Sendable {
     case saveRoom(RoomName, RoomSettings)
     /// Persist a chat message of room `name` (only while chat retention is on).
     case saveChat(RoomName, ChatMessage)
+    /// The connection closed without `leave` and its participant is away: after `after`,
+    /// report `resumeWindowPassed(for:)` with this (closed) connection.
+    case scheduleAwayExpiry(ConnectionID, after: Duration)
 }

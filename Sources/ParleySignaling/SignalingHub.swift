@@ -23,6 +23,11 @@ public struct SignalingConfiguration: Hashable, Sendable {
     public var chatHistoryLimit: Int
     /// How long chat is kept; zero relays chat without storing it (and sends no history).
     public var chatRetention: Duration
+    /// How long a participant whose connection dropped (without `leave`) keeps its seat,
+    /// away, for a `join` with its resume token; zero turns resuming off.
+    public var resumeWindow: Duration
+    /// Most messages kept for an away participant; older ones are dropped first.
+    public var maxQueuedWhileAway: Int
 
     public init(
         maxPeersPerRoom: Int = 8,
@@ -35,7 +40,9 @@ public struct SignalingConfiguration: Hashable, Sendable {
         requirePrecreatedRooms: Bool = false,
         maxChatCharacters: Int = 2_000,
         chatHistoryLimit: Int = 50,
-        chatRetention: Duration = .seconds(24 * 3_600)
+        chatRetention: Duration = .seconds(24 * 3_600),
+        resumeWindow: Duration = .seconds(30),
+        maxQueuedWhileAway: Int = 100
     ) {
         self.maxPeersPerRoom = maxPeersPerRoom
         self.maxMessageBytes = maxMessageBytes
@@ -48,6 +55,8 @@ public struct SignalingConfiguration: Hashable, Sendable {
         self.maxChatCharacters = maxChatCharacters
         self.chatHistoryLimit = chatHistoryLimit
         self.chatRetention = chatRetention
+        self.resumeWindow = resumeWindow
+        self.maxQueuedWhileAway = maxQueuedWhileAway
     }
 
     /// `chatRetention` in milliseconds, the unit of chat timestamps.
@@ -92,6 +101,18 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     /// Each room's recent chat (while chat retention is on), whether anyone is in it or not.
     private var chatHistory: [RoomName: ChatHistory]
     private var peerIDsInUse: Set<PeerID> = []
+    /// A participant whose connection closed without `leave`: still a member of its room (it
+    /// counts toward the room's size, others see nothing), with what was sent to it meanwhile.
+    private struct AwaySeat {
+        var room: RoomName
+        var peer: PeerID
+        var queue: [ServerMessage] = []
+    }
+    /// Away participants, by the connection that closed (connection ids are never reused).
+    private var away: [ConnectionID: AwaySeat] = [:]
+    /// The current resume token of each participant's connection (open or away), both ways.
+    private var connectionOfToken: [ResumeToken: ConnectionID] = [:]
+    private var tokenOfConnection: [ConnectionID: ResumeToken] = [:]
     /// Set once the server starts shutting down; no one can join after that.
     public private(set) var isDraining = false
 
@@ -112,8 +133,10 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     public var roomCount: Int { rooms.count }
     /// Open connections, joined or not.
     public var connectionCount: Int { connections.count }
-    /// Connections that are in a room (not counting lobbies).
+    /// Participants in rooms (not counting lobbies), away ones included.
     public var participantCount: Int { rooms.values.reduce(0) { $0 + $1.members.count } }
+    /// Participants whose connection dropped and who may still resume.
+    public var awayCount: Int { away.count }
 
     public func room(_ name: RoomName) -> Room? { rooms[name] }
 
@@ -186,13 +209,20 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         _ message: ClientMessage, from connection: ConnectionID, credentials: JoinCredentials = JoinCredentials(),
         now: Int64 = 0
     ) -> [SignalingAction] {
+        routed(handle(message, from: connection, credentials: credentials, now: now))
+    }
+
+    private mutating func handle(
+        _ message: ClientMessage, from connection: ConnectionID, credentials: JoinCredentials, now: Int64
+    ) -> [SignalingAction] {
         guard let state = connections[connection] else { return [] }
         switch (state, message) {
         case (.closing, _):
             return []
-        case (.awaitingJoin, .join(let roomName, let name, let audio, let video, _, _)):
+        case (.awaitingJoin, .join(let roomName, let name, let audio, let video, _, _, let resume)):
             return join(
-                roomName, as: name, audio: audio, video: video, credentials: credentials, from: connection, now: now)
+                roomName, as: name, audio: audio, video: video, resume: resume, credentials: credentials,
+                from: connection, now: now)
         case (.awaitingJoin, _):
             return [.send(.error(SignalingError(.notJoined, "send \"join\" first")), to: connection)]
         case (.waiting, .leave):
@@ -241,28 +271,49 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     /// dropped, so that one slow client costs bounded memory and never delays the others.
     public mutating func deliveryFailed(to connection: ConnectionID) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
-        return removeFromRoom(connection) + [
-            .close(
-                connection, code: .policyViolation,
-                finalError: SignalingError(.slowConsumer, "too many messages waiting for this connection"))
-        ]
+        return routed(
+            removeFromRoom(connection) + [
+                .close(
+                    connection, code: .policyViolation,
+                    finalError: SignalingError(.slowConsumer, "too many messages waiting for this connection"))
+            ])
     }
 
     /// The client kept sending far over its message rate: it is closed.
     public mutating func rateLimitExceeded(by connection: ConnectionID) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
-        return removeFromRoom(connection) + [
-            .close(
-                connection, code: .policyViolation,
-                finalError: SignalingError(.rateLimited, "too many messages; the connection is closed"))
-        ]
+        return routed(
+            removeFromRoom(connection) + [
+                .close(
+                    connection, code: .policyViolation,
+                    finalError: SignalingError(.rateLimited, "too many messages; the connection is closed"))
+            ])
     }
 
-    /// The connection is gone (closed by either side, or failed).
+    /// The connection is gone (closed by either side, or failed). A participant that did not
+    /// `leave` (a dropped network, missed pings) is kept away for the resume window, unseen
+    /// by the others; anyone else leaves at once. While draining, every departure is final.
     public mutating func connectionClosed(_ connection: ConnectionID) -> [SignalingAction] {
+        // Reported once per connection; a second report must not end an away seat.
+        guard connections[connection] != nil else { return [] }
+        if case .joined(let roomName, let peer) = connections[connection], configuration.resumeWindow > .zero,
+            !isDraining, tokenOfConnection[connection] != nil
+        {
+            connections[connection] = nil
+            away[connection] = AwaySeat(room: roomName, peer: peer)
+            return [.scheduleAwayExpiry(connection, after: configuration.resumeWindow)]
+        }
         let actions = removeFromRoom(connection)
         connections[connection] = nil
-        return actions
+        return routed(actions)
+    }
+
+    /// The resume window of the participant whose connection `connection` closed has passed:
+    /// unless it resumed meanwhile, it leaves (`peer-left`, moderator hand-over) as if it had
+    /// just gone.
+    public mutating func resumeWindowPassed(for connection: ConnectionID) -> [SignalingAction] {
+        guard away[connection] != nil else { return [] }
+        return routed(removeFromRoom(connection))
     }
 
     /// The server will shut down within `seconds`: joined clients are told so that calls can
@@ -272,7 +323,9 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         let joined = connections.compactMap { connection, state -> ConnectionID? in
             if case .joined = state { connection } else { nil }
         }
-        return joined.isEmpty ? [] : [.broadcast(.draining(seconds: seconds), to: joined)]
+        // Away participants find it among their queued messages if they come back.
+        let everyone = joined + away.keys.sorted { $0.rawValue < $1.rawValue }
+        return everyone.isEmpty ? [] : routed([.broadcast(.draining(seconds: seconds), to: everyone)])
     }
 
     /// The server is shutting down: every connection is closed with "going away".
@@ -282,6 +335,10 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             connections[connection] = .closing
             actions.append(.close(connection, code: .goingAway))
         }
+        // Nobody can come back to a server that is gone.
+        away = [:]
+        connectionOfToken = [:]
+        tokenOfConnection = [:]
         return actions
     }
 
@@ -309,28 +366,36 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     /// Ends the call in `name` for everyone; nil if nobody is there.
     public mutating func adminCloseRoom(_ name: RoomName) -> [SignalingAction]? {
         guard rooms[name] != nil else { return nil }
-        return endRoom(name)
+        return routed(endRoom(name))
     }
 
     /// Removes `peer` from `room`; nil if it is not there.
     public mutating func adminKick(_ peer: PeerID, from name: RoomName) -> [SignalingAction]? {
         guard let member = rooms[name]?.member(peer) else { return nil }
-        return kick(member.connection)
+        return routed(kick(member.connection))
     }
 
     // MARK: Steps
 
     private mutating func join(
-        _ roomName: RoomName, as requestedName: DisplayName?, audio: Bool, video: Bool,
+        _ roomName: RoomName, as requestedName: DisplayName?, audio: Bool, video: Bool, resume: String?,
         credentials: JoinCredentials, from connection: ConnectionID, now: Int64
     ) -> [SignalingAction] {
         func refuse(_ code: SignalingError.Code, _ message: String) -> [SignalingAction] {
             [.send(.error(SignalingError(code, message)), to: connection)]
         }
-        guard !isDraining else { return refuse(.serverDraining, "the server is shutting down; try again in a minute") }
         guard !credentials.rateLimited else {
             return refuse(.tooManyAttempts, "too many joins or wrong passwords from your address; wait a minute")
         }
+        // The seat was granted already: its token is the proof, whatever else the join says
+        // (a join token may have expired meanwhile). Calls go on while draining, so a seat
+        // can be taken back then too.
+        if let resume, let token = ResumeToken(resume), let seat = connectionOfToken[token],
+            let resumed = resumeSeat(of: seat, in: roomName, on: connection, now: now)
+        {
+            return resumed
+        }
+        guard !isDraining else { return refuse(.serverDraining, "the server is shutting down; try again in a minute") }
         var tokenRole: Role?
         var name = requestedName
         switch credentials.token {
@@ -380,7 +445,7 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             entered = room.admit(
                 newcomer, connection: connection,
                 maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers,
-                welcome: Welcome(chat: recentChat(in: roomName, now: now)))
+                welcome: Welcome(chat: recentChat(in: roomName, now: now), resume: issueResumeToken(for: connection)))
         }
         switch entered {
         case .success(let actions):
@@ -391,8 +456,108 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             knownRooms[roomName] = settings
             return [.saveRoom(roomName, settings)] + actions
         case .failure(let error):
+            revokeResumeToken(of: connection)
             return [.send(.error(error), to: connection)]
         }
+    }
+
+    /// A fresh single-use resume token for the participant on `connection`, replacing its
+    /// previous one; nil while resuming is off.
+    private mutating func issueResumeToken(for connection: ConnectionID) -> ResumeToken? {
+        guard configuration.resumeWindow > .zero else { return nil }
+        revokeResumeToken(of: connection)
+        var token = ResumeToken.random(using: &random)
+        while connectionOfToken[token] != nil {
+            token = ResumeToken.random(using: &random)
+        }
+        connectionOfToken[token] = connection
+        tokenOfConnection[connection] = token
+        return token
+    }
+
+    private mutating func revokeResumeToken(of connection: ConnectionID) {
+        if let token = tokenOfConnection.removeValue(forKey: connection) {
+            connectionOfToken[token] = nil
+        }
+    }
+
+    /// `connection` presents the resume token of the participant last on `previous`. If that
+    /// participant is in `roomName` and away (or still seemingly connected: a half-open socket
+    /// the pings have not caught yet, which the newer connection supersedes), it takes the
+    /// seat back: `joined` with the current roster, history and a new token, then whatever
+    /// was queued for it. Nobody else is told anything. nil: the token does not fit, and the
+    /// join goes on as a new one.
+    private mutating func resumeSeat(
+        of previous: ConnectionID, in roomName: RoomName, on connection: ConnectionID, now: Int64
+    ) -> [SignalingAction]? {
+        let peer: PeerID
+        var queued: [ServerMessage] = []
+        var supersede: [SignalingAction] = []
+        if let seat = away[previous] {
+            guard seat.room == roomName else { return nil }
+            away[previous] = nil
+            (peer, queued) = (seat.peer, seat.queue)
+        } else if case .joined(roomName, let seated) = connections[previous], previous != connection {
+            connections[previous] = .closing
+            peer = seated
+            supersede = [.close(previous, code: .normal)]
+        } else {
+            return nil
+        }
+        guard var room = rooms[roomName], let member = room.reconnect(peer, to: connection) else { return nil }
+        rooms[roomName] = room
+        revokeResumeToken(of: previous)
+        connections[connection] = .joined(roomName, peer)
+        let welcome = Welcome(
+            chat: recentChat(in: roomName, now: now), resume: issueResumeToken(for: connection), resumed: true)
+        let joined = ServerMessage.joined(
+            you: member.info, room: roomName, peers: room.members.map(\.info).filter { $0.id != peer },
+            iceServers: configuration.iceServers, settings: room.settings, welcome: welcome)
+        return [.send(joined, to: connection)] + queued.map { .send($0, to: connection) } + supersede
+    }
+
+    /// Messages for away participants are kept for them (the newest `maxQueuedWhileAway`);
+    /// anything else for a connection that is gone (an away participant that has just been
+    /// removed) is dropped.
+    private mutating func routed(_ actions: [SignalingAction]) -> [SignalingAction] {
+        func isGone(_ connection: ConnectionID) -> Bool { connections[connection] == nil }
+        guard
+            actions.contains(where: { action in
+                switch action {
+                case .send(_, let connection), .close(let connection, _, _): isGone(connection)
+                case .broadcast(_, let targets): targets.contains(where: isGone)
+                case .saveRoom, .saveChat, .scheduleAwayExpiry: false
+                }
+            })
+        else { return actions }
+        var result: [SignalingAction] = []
+        for action in actions {
+            switch action {
+            case .send(let message, let connection) where isGone(connection):
+                keep(message, for: connection)
+            case .broadcast(let message, let targets) where targets.contains(where: isGone):
+                for target in targets where isGone(target) {
+                    keep(message, for: target)
+                }
+                let open = targets.filter { !isGone($0) }
+                if !open.isEmpty { result.append(.broadcast(message, to: open)) }
+            case .close(let connection, _, _) where isGone(connection):
+                continue
+            default:
+                result.append(action)
+            }
+        }
+        return result
+    }
+
+    private mutating func keep(_ message: ServerMessage, for connection: ConnectionID) {
+        guard var seat = away[connection] else { return }
+        away[connection] = nil  // no copy of the queue while it is changed
+        seat.queue.append(message)
+        if seat.queue.count > configuration.maxQueuedWhileAway {
+            seat.queue.removeFirst(seat.queue.count - configuration.maxQueuedWhileAway)
+        }
+        away[connection] = seat
     }
 
     private mutating func newPeerID() -> PeerID {
@@ -502,12 +667,16 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             if !settings.locked {
                 // Unlocking lets in everyone who was waiting, as far as there is room.
                 for waiting in room.lobby {
+                    let welcome = Welcome(
+                        chat: recentChat(in: roomName, now: now), resume: issueResumeToken(for: waiting.connection))
                     guard
                         case .success(let admitted) = room.admitFromLobby(
                             waiting.info.id, maxMembers: configuration.maxPeersPerRoom,
-                            iceServers: configuration.iceServers,
-                            welcome: Welcome(chat: recentChat(in: roomName, now: now)))
-                    else { break }
+                            iceServers: configuration.iceServers, welcome: welcome)
+                    else {
+                        revokeResumeToken(of: waiting.connection)
+                        break
+                    }
                     connections[waiting.connection] = .joined(roomName, waiting.info.id)
                     actions += admitted
                 }
@@ -526,15 +695,21 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             rooms[roomName] = room
             return actions
         case .admit(let target):
+            guard let waiting = room.waiting(target) else {
+                return error(.unknownPeer, "nobody '\(target.rawValue.prefix(64))' is waiting")
+            }
+            let welcome = Welcome(
+                chat: recentChat(in: roomName, now: now), resume: issueResumeToken(for: waiting.connection))
             switch room.admitFromLobby(
                 target, maxMembers: configuration.maxPeersPerRoom, iceServers: configuration.iceServers,
-                welcome: Welcome(chat: recentChat(in: roomName, now: now)))
+                welcome: welcome)
             {
             case .success(let actions):
-                connections[room.member(target)!.connection] = .joined(roomName, target)
+                connections[waiting.connection] = .joined(roomName, target)
                 rooms[roomName] = room
                 return actions
             case .failure(let failure):
+                revokeResumeToken(of: waiting.connection)
                 return [.send(.error(failure), to: connection)]
             }
         case .deny(let target):
@@ -563,8 +738,11 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
         let ended = SignalingError(.roomEnded, "a moderator ended the call")
         var actions: [SignalingAction] = []
         for person in room.members + room.lobby {
-            connections[person.connection] = .closing
             peerIDsInUse.remove(person.info.id)
+            revokeResumeToken(of: person.connection)
+            // Someone away has no connection to close; the seat is simply gone.
+            guard away.removeValue(forKey: person.connection) == nil else { continue }
+            connections[person.connection] = .closing
             actions.append(.close(person.connection, code: .roomEnded, finalError: ended))
         }
         return actions
@@ -574,11 +752,16 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     private mutating func removeFromRoom(_ connection: ConnectionID) -> [SignalingAction] {
         let roomName: RoomName
         let peer: PeerID
-        switch connections[connection] {
-        case .joined(let name, let id), .waiting(let name, let id): (roomName, peer) = (name, id)
-        default: return []
+        if let seat = away.removeValue(forKey: connection) {
+            (roomName, peer) = (seat.room, seat.peer)
+        } else {
+            switch connections[connection] {
+            case .joined(let name, let id), .waiting(let name, let id): (roomName, peer) = (name, id)
+            default: return []
+            }
+            connections[connection] = .closing
         }
-        connections[connection] = .closing
+        revokeResumeToken(of: connection)
         peerIDsInUse.remove(peer)
         guard var room = rooms[roomName] else { return [] }
         let actions = room.remove(peer)

@@ -109,6 +109,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds a new connection has to join a room before it is closed. (default: 10)")
     var joinTimeout: String?
 
+    @Option(
+        help:
+            "Seconds a participant whose connection dropped keeps its seat for a reconnect; 0 turns it off. (default: 30)"
+    )
+    var resumeWindow: String?
+
     @Option(help: "Seconds between WebSocket pings; a client that misses one is disconnected. (default: 15)")
     var pingInterval: String?
 
@@ -205,6 +211,7 @@ struct ServerOptions: ParsableArguments {
             "chat-history": chatHistory.map { [$0] } ?? [],
             "chat-retention": chatRetention.map { [$0] } ?? [],
             "join-timeout": joinTimeout.map { [$0] } ?? [],
+            "resume-window": resumeWindow.map { [$0] } ?? [],
             "ping-interval": pingInterval.map { [$0] } ?? [],
             "drain-timeout": drainTimeout.map { [$0] } ?? [],
             "database": database.map { [$0] } ?? [],

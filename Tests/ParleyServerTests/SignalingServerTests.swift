@@ -39,9 +39,11 @@ import Testing
         }
     }
 
-    /// Closing the socket, or sending leave, makes the others see peer-left.
+    /// Closing the socket (with resuming off), or sending leave, makes the others see peer-left.
     @Test func peerLeftOnCloseAndOnLeave() async throws {
-        try await withParley { server in
+        var configuration = ParleyConfiguration()
+        configuration.signaling.resumeWindow = .zero
+        try await withParley(configuration) { server in
             let (ada, _) = try await server.join("r", as: "Ada")
             let (bob, bobJoined) = try await server.join("r", as: "Bob")
             let (cy, cyJoined) = try await server.join("r", as: "Cy")
@@ -65,7 +67,9 @@ import Testing
 
     /// Two rooms at once: nothing said in one reaches the other, even when aimed at its ids.
     @Test func anotherRoomReceivesNothing() async throws {
-        try await withParley { server in
+        var configuration = ParleyConfiguration()
+        configuration.signaling.resumeWindow = .zero
+        try await withParley(configuration) { server in
             let (ada, _) = try await server.join("red", as: "Ada")
             let (bob, bobJoined) = try await server.join("red", as: "Bob")
             let (eve, eveJoined) = try await server.join("blue", as: "Eve")

@@ -28,7 +28,7 @@ import Testing
                         ]
                     ],
                     "iceServers": [["urls": ["stun:s.example:3478"]]],
-                    "locked": false, "hasPassword": true, "chat": [],
+                    "locked": false, "hasPassword": true, "chat": [], "resumed": false,
                 ])
         #expect(
             try object(.peerJoined(ada))

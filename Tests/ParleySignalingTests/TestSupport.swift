@@ -15,9 +15,12 @@ struct SeededGenerator: RandomNumberGenerator {
 
 typealias TestHub = SignalingHub<SeededGenerator>
 
-func makeHub(maxPeers: Int = 8, iceServers: [ICEServer] = []) -> TestHub {
+/// A hub for tests; resuming is off unless `resumeWindow` is given, so that a closed
+/// connection leaves at once.
+func makeHub(maxPeers: Int = 8, iceServers: [ICEServer] = [], resumeWindow: Duration = .zero) -> TestHub {
     SignalingHub(
-        configuration: SignalingConfiguration(maxPeersPerRoom: maxPeers, iceServers: iceServers),
+        configuration: SignalingConfiguration(
+            maxPeersPerRoom: maxPeers, iceServers: iceServers, resumeWindow: resumeWindow),
         random: SeededGenerator(state: 42))
 }
 
@@ -42,7 +45,7 @@ func deliveries(_ actions: [SignalingAction]) -> [(ConnectionID, ServerMessage)]
         switch action {
         case .send(let message, let connection): [(connection, message)]
         case .broadcast(let message, let connections): connections.map { ($0, message) }
-        case .close, .saveRoom, .saveChat: []
+        case .close, .saveRoom, .saveChat, .scheduleAwayExpiry: []
         }
     }
 }

@@ -12,7 +12,8 @@
 //                 events, see `Event`); the remaining bytes are the event's payload (a text
 //                 frame's text, drain seconds, ...). In a text, "@0" ... "@7" stand for the peer
 //                 id of that slot's participant, so that signals and moderation can find their
-//                 targets without guessing 64 random bits.
+//                 targets without guessing 64 random bits, and "#0" ... "#7" for the resume
+//                 token the slot was last given, so that joins can take seats back.
 // make_corpus.py writes the seed corpus in this format.
 // After every step the actions are checked against a model built only from what the hub
 // said (`Model`), and the hub's counters against the model. A broken rule stops the run
@@ -53,6 +54,8 @@ enum Event: UInt8, CaseIterable {
     case drain
     case adminKick
     case adminCloseRoom
+    /// The resume window of the slot's (closed) connection passed.
+    case resumeWindowPassed
 }
 
 /// SplitMix64, so that peer ids, and so every run of one input, are the same.
@@ -172,6 +175,8 @@ struct Script {
     /// after closing, as the server never reuses one.
     var slotConnection: [ConnectionID]
     var nextConnection: UInt64 = 100
+    /// The resume token each slot was last given in a `joined`.
+    var slotToken: [Int: ResumeToken] = [:]
     var step = 0
     var hasShutDown = false
 
@@ -186,7 +191,11 @@ struct Script {
             maxLobbyPerRoom: 2,
             iceServers: [ICEServer(urls: ["stun:127.0.0.1:3478"])],
             requireToken: flags & 1 != 0,
-            requirePrecreatedRooms: flags & 2 != 0)
+            requirePrecreatedRooms: flags & 2 != 0,
+            maxChatCharacters: 40,
+            chatHistoryLimit: 3,
+            resumeWindow: flags & 16 != 0 ? .zero : .seconds(30),
+            maxQueuedWhileAway: 4)
         let known: [RoomName: RoomSettings] = [
             RoomName("locked")!: RoomSettings(locked: true),
             RoomName("secret")!: RoomSettings(passwordHash: "hash"),
@@ -280,13 +289,27 @@ struct Script {
         case .adminKick:
             guard let room = model.member[connection], let peer = model.peer[connection] else { return }
             trace("#\(step) admin kicks \(peer) (\(connection)) from \(room)")
+            let wasAway = model.away.contains(connection)
             actions = hub.adminKick(peer, from: room) ?? []
-            require(!actions.isEmpty, "adminKick of a member returned nothing")
+            require(wasAway || !actions.isEmpty, "adminKick of a member returned nothing")
             scope = .room(room)
+            if wasAway { model.endAway(connection) }
         case .adminCloseRoom:
             guard let room = model.room(of: connection) else { return }
             trace("#\(step) admin closes \(room)")
             actions = hub.adminCloseRoom(room) ?? []
+            scope = .room(room)
+            model.endAwaySeats(in: room)
+        case .resumeWindowPassed:
+            guard model.away.contains(connection), let room = model.member[connection] else {
+                trace("#\(step) resume window of \(connection) passed (not away)")
+                actions = hub.resumeWindowPassed(for: connection)
+                require(actions.isEmpty, "the window of a connection that is not away did something: \(actions)")
+                return
+            }
+            trace("#\(step) resume window of \(connection) passed")
+            actions = hub.resumeWindowPassed(for: connection)
+            model.endAway(connection)
             scope = .room(room)
         }
         for action in actions {
@@ -294,14 +317,29 @@ struct Script {
         }
         model.apply(actions, scope: scope, step: step, configuration: hub.configuration)
         if event == .closed {
-            model.forget(connection)
+            if actions.contains(where: { if case .scheduleAwayExpiry(connection, _) = $0 { true } else { false } }) {
+                model.goAway(connection)
+            } else if !model.away.contains(connection) {
+                // Closed once more after going away: the seat stays.
+                model.forget(connection)
+            }
+        }
+        for action in actions {
+            if case .send(.joined(_, _, _, _, _, let welcome), let target) = action, let token = welcome.resume,
+                let slot = slotConnection.firstIndex(of: target)
+            {
+                slotToken[slot] = token
+            }
         }
         model.check(against: hub, step: step, roomsComparable: !hasShutDown || feedsEverythingAfterShutdown)
     }
 
-    /// The payload as text, with "@N" replaced by the peer id of slot N's participant.
+    /// The payload as text, with "@N" replaced by the peer id of slot N's participant and
+    /// "#N" by the resume token slot N was last given.
     private func substitutingPeerIDs(_ payload: [UInt8]) -> String {
-        guard payload.contains(UInt8(ascii: "@")) else { return String(decoding: payload, as: UTF8.self) }
+        guard payload.contains(UInt8(ascii: "@")) || payload.contains(UInt8(ascii: "#")) else {
+            return String(decoding: payload, as: UTF8.self)
+        }
         var result: [UInt8] = []
         result.reserveCapacity(payload.count + 64)
         var index = 0
@@ -312,6 +350,12 @@ struct Script {
                 let id = model.peer[slotConnection[Int(payload[index + 1] - UInt8(ascii: "0"))]]
             {
                 result += Array(id.rawValue.utf8)
+                index += 2
+            } else if byte == UInt8(ascii: "#"), index + 1 < payload.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(payload[index + 1]),
+                let token = slotToken[Int(payload[index + 1] - UInt8(ascii: "0"))]
+            {
+                result += Array(token.rawValue.utf8)
                 index += 2
             } else {
                 result.append(byte)
@@ -336,7 +380,9 @@ struct Script {
             // The relay hashes only a moderator's password; the hub must refuse anyone else.
             decoded = .success(.moderate(.setPassword(hash: password.map { "hashed:" + $0 })))
         }
-        return hub.decodedMessageReceived(decoded, from: connection, credentials: credentials)
+        // Chat timestamps come from the step number, so ages vary but runs repeat.
+        return hub.decodedMessageReceived(
+            decoded, from: connection, credentials: credentials, now: Int64(step) * 60_000)
     }
 
     /// The shell's findings about a join, chosen by `flags`: bits 0-1 the password (none,
@@ -350,7 +396,7 @@ struct Script {
             default: nil
             }
         var token = JoinCredentials.Token.absent
-        if case .success(.join(let room, let name, _, _, _, _)) = decoded {
+        if case .success(.join(let room, let name, _, _, _, _, _)) = decoded {
             let role = Role.allCases[Int((flags >> 4) & 3) % Role.allCases.count]
             let tokenName = name ?? DisplayName("From a token")!
             switch (flags >> 2) & 3 {
@@ -386,6 +432,13 @@ struct Model {
     var waiting: [ConnectionID: RoomName] = [:]
     var peer: [ConnectionID: PeerID] = [:]
     var role: [ConnectionID: Role] = [:]
+    /// Closed without leaving, with their seats kept (still in `member`, no longer `open`).
+    var away: Set<ConnectionID> = []
+    /// Connections whose seat a resume took over this step: the hub may close them.
+    var superseded: Set<ConnectionID> = []
+    /// The connection that resumed this step: what follows its `joined` for it was queued
+    /// while it was away, caused by others.
+    var replaying: ConnectionID?
 
     func room(of connection: ConnectionID) -> RoomName? {
         member[connection] ?? waiting[connection]
@@ -395,6 +448,26 @@ struct Model {
         open.remove(connection)
         closing.remove(connection)
         leave(connection)
+    }
+
+    /// The connection closed and its participant is away: the seat stays, the socket does not.
+    mutating func goAway(_ connection: ConnectionID) {
+        guard member[connection] != nil else { fail("\(connection) went away without a seat") }
+        open.remove(connection)
+        closing.remove(connection)
+        away.insert(connection)
+    }
+
+    /// An away seat is gone for good (window passed, kicked, room ended).
+    mutating func endAway(_ connection: ConnectionID) {
+        guard away.remove(connection) != nil else { return }
+        leave(connection)
+    }
+
+    mutating func endAwaySeats(in room: RoomName) {
+        for connection in away where member[connection] == room {
+            endAway(connection)
+        }
     }
 
     private mutating func leave(_ connection: ConnectionID) {
@@ -418,6 +491,8 @@ struct Model {
         case .everyone: (actor, scopeRoom) = (nil, nil)
         }
         let isEveryone = if case .everyone = scope { true } else { false }
+        superseded = []
+        replaying = nil
         if actor.map({ !open.contains($0) }) ?? false {
             if !actions.isEmpty { broken("actions for a connection that is not open: \(actions)") }
             return
@@ -437,10 +512,13 @@ struct Model {
                 if Set(targets).count != targets.count { broken("a broadcast names a connection twice") }
                 for target in targets { checkDeliverable(to: target, broken) }
                 deliver(message, to: targets, actor: actor, scopeRoom: scopeRoom, configuration: configuration, broken)
-            case .close(let target, _, let finalError):
+            case .close(let target, let code, let finalError):
                 checkDeliverable(to: target, broken)
-                if !isEveryone && target != actor && room(of: target) != scopeRoom {
+                if !isEveryone && target != actor && room(of: target) != scopeRoom && !superseded.contains(target) {
                     broken("closed \(target) outside \(scopeRoom.map(\.rawValue) ?? "any room")")
+                }
+                if code == .roomEnded, let ended = room(of: target) {
+                    endAwaySeats(in: ended)
                 }
                 finalError.map { checkEncodes(.error($0), broken) }
                 closing.insert(target)
@@ -452,6 +530,10 @@ struct Model {
             case .saveChat(let name, let message):
                 guard let actor, member[actor] == name, peer[actor] == message.from else {
                     broken("saved chat of \(name) that its sender did not send there")
+                }
+            case .scheduleAwayExpiry(let target, _):
+                if target != actor || member[target] == nil {
+                    broken("an away seat for \(target), which did not just close with a seat")
                 }
             }
         }
@@ -467,9 +549,25 @@ struct Model {
         configuration: SignalingConfiguration, _ broken: (String) -> Never
     ) {
         checkEncodes(message, broken)
+        if let replaying, targets == [replaying], message.type != "joined" {
+            // Queued for the participant while away: only where it goes can be checked.
+            if member[replaying] != scopeRoom { broken("\(message.type) replayed outside \(replaying)'s room") }
+            return
+        }
         switch message {
-        case .joined(let you, let room, let peers, _, _, _):
+        case .joined(let you, let room, let peers, _, _, let welcome):
             guard targets.count == 1, let target = targets.first else { broken("joined broadcast") }
+            if welcome.resumed {
+                // The seat moves from the connection it had to this one.
+                guard target == actor, member[target] == nil, waiting[target] == nil,
+                    let previous = member.first(where: { $0.value == room && peer[$0.key] == you.id })?.key
+                else { broken("\(target) resumed \(you.id) in \(room), which holds no such seat") }
+                if role[previous] != you.role { broken("\(you.id) resumed as \(you.role), not \(role[previous]!)") }
+                if !away.contains(previous) { superseded.insert(previous) }
+                replaying = target
+                away.remove(previous)
+                leave(previous)
+            }
             if member[target] != nil { broken("joined sent to \(target), already in \(member[target]!)") }
             if let waitingRoom = waiting[target], waitingRoom != room {
                 broken("\(target) waited in \(waitingRoom) but joined \(room)")
@@ -488,6 +586,9 @@ struct Model {
                 broken("\(room) has \(others.count + 1) members, over \(configuration.maxPeersPerRoom)")
             }
             if peer.values.contains(you.id) { broken("peer id \(you.id) given out twice") }
+            if (welcome.resume != nil) != (configuration.resumeWindow > .zero) {
+                broken("a resume token with resuming \(configuration.resumeWindow > .zero ? "on" : "off")")
+            }
             waiting[target] = nil
             member[target] = room
             peer[target] = you.id
@@ -501,7 +602,7 @@ struct Model {
             waiting[target] = room
         case .draining:
             if actor != nil || scopeRoom != nil { broken("draining outside a drain") }
-            let everyoneJoined = Set(member.keys)
+            let everyoneJoined = Set(member.keys).subtracting(away)
             if Set(targets) != everyoneJoined { broken("draining to \(targets), not to every participant") }
         case .error:
             if targets.count != 1 || targets.first != actor {
@@ -533,6 +634,17 @@ struct Model {
                 } else {
                     broken("peer-role for \(id), who is not in \(scopeRoom)")
                 }
+            case .peerLeft(let id):
+                // An away seat that is removed (kicked, say) is seen only through this.
+                if let gone = away.first(where: { member[$0] == scopeRoom && peer[$0] == id }) {
+                    endAway(gone)
+                }
+            case .chat(let message):
+                if let actor, message.from != peer[actor] { broken("chat from \(message.from) sent by \(actor)") }
+                if let actor, !targets.contains(actor) { broken("chat not shown to its sender") }
+            case .peerHand(let id, _), .reaction(let id, _):
+                if let actor, id != peer[actor] { broken("\(message.type) for \(id) sent by \(actor)") }
+                if let actor, !targets.contains(actor) { broken("\(message.type) not shown to its sender") }
             default:
                 break
             }
@@ -556,8 +668,13 @@ struct Model {
             broken("hub counts \(hub.connectionCount) connections, the actions imply \(open.count)")
         }
         guard roomsComparable else { return }
-        if hub.participantCount > hub.connectionCount {
-            broken("more participants (\(hub.participantCount)) than connections (\(hub.connectionCount))")
+        if hub.awayCount != away.count {
+            broken("hub holds \(hub.awayCount) away seats, the actions imply \(away.count)")
+        }
+        if hub.participantCount - hub.awayCount > hub.connectionCount {
+            broken(
+                "more participants with a connection (\(hub.participantCount - hub.awayCount)) than connections (\(hub.connectionCount))"
+            )
         }
         if hub.participantCount != member.count {
             broken("hub counts \(hub.participantCount) participants, the actions imply \(member.count)")

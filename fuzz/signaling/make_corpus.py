@@ -12,7 +12,7 @@ import pathlib
 
 EVENTS = [
     "open", "text", "credentials", "binary", "deadline", "closed", "delivery-failed",
-    "rate-limit", "shutdown", "drain", "admin-kick", "admin-close",
+    "rate-limit", "shutdown", "drain", "admin-kick", "admin-close", "resume-window",
 ]
 SEPARATOR = b"\xff"
 
@@ -45,6 +45,8 @@ def join(slot, room, name, **extra):
 
 
 def script(config, *frames):
+    """config: bit 0 requireToken, bit 1 requirePrecreatedRooms, bits 2-3 maxPeersPerRoom - 2,
+    bit 4 resuming off."""
     return bytes([config]) + SEPARATOR.join(frames)
 
 
@@ -210,6 +212,52 @@ def seeds():
         0b0100, open_(0), open_(1), open_(2), open_(3),
         join(0, "u", "  Zoë  "), join(1, "u", "👩‍💻" * 64), join(2, "u", "\u202eevil"),
         join(3, "u", "\tTab"), join(3, "u", "\u00a0"), join(3, "u", "a\u0301" * 64), join(3, "u", "名前"),
+    )
+    yield "hands-reactions-chat", script(
+        0b0100,
+        open_(0), open_(1), open_(2),
+        join(0, "talk", "A"), join(1, "talk", "B"), join(2, "other", "C"),
+        text(0, {"type": "hand", "raised": True}), text(1, {"type": "hand", "raised": False}),
+        text(0, {"type": "hand", "raised": "yes"}),
+        text(1, {"type": "reaction", "emoji": "\U0001F44D"}), text(1, {"type": "reaction", "emoji": "\u2764\ufe0f"}),
+        text(1, {"type": "reaction", "emoji": "\u2764"}), text(1, {"type": "reaction", "emoji": "x" * 50}),
+        text(0, {"type": "chat", "id": "0123456789abcdef", "text": "hello"}),
+        text(1, {"type": "chat", "id": "0123456789abcdee", "text": "  line\nnext\t"}),
+        text(1, {"type": "chat", "id": "0123456789abcdee", "text": "again"}),
+        text(1, {"type": "chat", "id": "0123456789ABCDEF", "text": "bad id"}),
+        text(1, {"type": "chat", "id": "0123456789abcdea", "text": "\u0007bell"}),
+        text(1, {"type": "chat", "id": "0123456789abcdeb", "text": "z" * 41}),
+        text(1, {"type": "chat", "id": "0123456789abcdec", "text": "   "}),
+        text(2, {"type": "chat", "id": "0123456789abcded", "text": "elsewhere"}),
+        open_(3), text(3, {"type": "chat", "id": "0123456789abcdef", "text": "not joined"}),
+        join(3, "talk", "Late"),
+    )
+    yield "resume", script(
+        0b0100,
+        open_(0), open_(1), open_(2),
+        join(0, "seat", "A"), join(1, "seat", "B"),
+        text(0, {"type": "hand", "raised": True}),
+        frame("closed", 0),
+        text(1, {"type": "signal", "to": "@0", "data": {"candidate": None}}),
+        text(1, {"type": "chat", "id": "0123456789abcdef", "text": "while away"}),
+        text(1, {"type": "mute-request", "id": "@0"}),
+        join(2, "seat", "C", resume="#0"),
+        join(2, "seat", "C", resume="#0"),
+        open_(0), join(0, "seat", "Stale", resume="#0"),
+        open_(3), join(3, "elsewhere", "Foreign", resume="#2"),
+        frame("closed", 2),
+        frame("resume-window", 2),
+        join(3, "seat", "Too late", resume="#2"),
+        frame("closed", 1), text(0, {"type": "kick", "id": "@1"}),
+        open_(4), join(4, "seat", "Half-open", resume="#0"),
+        frame("closed", 4), frame("admin-kick", 4),
+        frame("closed", 0), frame("admin-close", 0),
+    )
+    yield "resume-off-and-drain", script(
+        0b10100,
+        open_(0), open_(1), join(0, "r", "A"), join(1, "r", "B"),
+        frame("closed", 0), open_(0), join(0, "r", "Back", resume="#0"),
+        frame("drain", 0, bytes([5])), frame("closed", 1),
     )
 
 

@@ -1,0 +1,92 @@
+import Foundation
+import ParleyServer
+import ParleySignaling
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct ResumeServerTests {
+    /// Connects and joins `room` presenting `resume`; returns the socket and its `joined`.
+    private func rejoin(_ server: TestServer, _ room: String, as name: String, resume: String) async throws -> (
+        TestSocket, [String: Any]
+    ) {
+        let socket = try await server.connect()
+        socket.send(["type": "join", "room": room, "name": name, "resume": resume])
+        let joined = try await socket.next()
+        guard joined["type"] as? String == "joined" else { throw TestFailure("expected joined, got \(joined)") }
+        return (socket, joined)
+    }
+
+    /// The next message `socket` gets is the answer to a probe it sends now: nothing else
+    /// (no peer-left) was waiting for it.
+    private func expectNothingPending(on socket: TestSocket) async throws {
+        socket.send(["type": "signal", "to": "probe", "data": [:]])
+        let next = try await socket.next()
+        #expect(next["code"] as? String == "unknown-peer", "got \(next) instead")
+    }
+
+    /// Closing the socket and joining again with the resume token within the window keeps
+    /// the same id, says `resumed`, and the other participant sees nothing at all.
+    @Test func resumeAfterClosingKeepsTheIDUnseen() async throws {
+        try await withParley { server in
+            let (ada, adaJoined) = try await server.join("sturdy", as: "Ada")
+            let (bob, bobJoined) = try await server.join("sturdy", as: "Bob")
+            _ = try await ada.next()  // peer-joined Bob
+            let adaID = try #require(adaJoined["id"] as? String)
+            let token = try #require(adaJoined["resume"] as? String)
+            #expect(adaJoined["resumed"] as? Bool == false)
+            #expect(token.count == 32)
+
+            ada.send(["type": "hand", "raised": true])
+            #expect(try await ada.next()["type"] as? String == "peer-hand")
+            #expect(try await bob.next()["type"] as? String == "peer-hand")
+            ada.close()
+            _ = try await ada.closeCode()
+
+            let (back, backJoined) = try await rejoin(server, "sturdy", as: "Ada", resume: token)
+            #expect(backJoined["id"] as? String == adaID)
+            #expect(backJoined["resumed"] as? Bool == true)
+            #expect(backJoined["role"] as? String == "moderator")
+            let newToken = try #require(backJoined["resume"] as? String)
+            #expect(newToken != token)
+            let peers = try #require(backJoined["peers"] as? [[String: Any]])
+            #expect(peers.map { $0["id"] as? String } == [bobJoined["id"] as? String])
+
+            try await expectNothingPending(on: bob)
+            // The seat works on the new connection.
+            bob.send(["type": "signal", "to": adaID, "data": ["candidate": NSNull()]])
+            let signal = try await back.next()
+            #expect(signal["type"] as? String == "signal")
+            #expect(signal["from"] as? String == bobJoined["id"] as? String)
+
+            // The old token was used up: presenting it again is a normal new join.
+            let (_, stale) = try await rejoin(server, "sturdy", as: "Ada", resume: token)
+            #expect(stale["resumed"] as? Bool == false)
+            #expect(stale["id"] as? String != adaID)
+        }
+    }
+
+    /// After the window has passed, the other participant got `peer-left`, and the token
+    /// gives a new id, not resumed.
+    @Test func resumeAfterTheWindowIsANewJoin() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.signaling.resumeWindow = .milliseconds(300)
+        try await withParley(configuration) { server in
+            let (ada, adaJoined) = try await server.join("brittle", as: "Ada")
+            let (bob, _) = try await server.join("brittle", as: "Bob")
+            _ = try await ada.next()  // peer-joined Bob
+            let adaID = try #require(adaJoined["id"] as? String)
+            let token = try #require(adaJoined["resume"] as? String)
+            ada.close()
+
+            let left = try await bob.next()
+            #expect(left["type"] as? String == "peer-left")
+            #expect(left["id"] as? String == adaID)
+            // Bob was handed the moderator role when Ada's seat went.
+            #expect(try await bob.next()["type"] as? String == "peer-role")
+
+            let (_, again) = try await rejoin(server, "brittle", as: "Ada", resume: token)
+            #expect(again["resumed"] as? Bool == false)
+            #expect(again["id"] as? String != adaID)
+            #expect(try await bob.next()["type"] as? String == "peer-joined")
+        }
+    }
+}
