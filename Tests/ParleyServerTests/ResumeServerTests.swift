@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import ParleyServer
 import ParleySignaling
 import Testing
@@ -61,6 +63,58 @@ import Testing
             let (_, stale) = try await rejoin(server, "sturdy", as: "Ada", resume: token)
             #expect(stale["resumed"] as? Bool == false)
             #expect(stale["id"] as? String != adaID)
+        }
+    }
+
+    /// A client that stops answering pings is dropped like a closed socket: its seat is kept
+    /// away, unseen, and a join with its token takes it back.
+    @Test func missedPingsLeaveTheSeatForAResume() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.pingInterval = .milliseconds(300)
+        try await withParley(configuration) { server in
+            let (bob, _) = try await server.join("pings", as: "Bob")
+            let received = try await joinAndIgnorePings(port: server.port, room: "pings", name: "Silent")
+            #expect(received.contains("Ping timeout"))
+            #expect(try await bob.next()["type"] as? String == "peer-joined")
+            // The one text frame was `joined`; what follows it are pings and the close.
+            guard let open = received.firstIndex(of: "{"), let close = received.lastIndex(of: "}"),
+                let first = try JSONSerialization.jsonObject(with: Data(received[open...close].utf8))
+                    as? [String: Any],
+                let id = first["id"] as? String, let token = first["resume"] as? String
+            else { throw TestFailure("no joined in \(received.prefix(400))") }
+            let (_, joined) = try await rejoin(server, "pings", as: "Silent", resume: token)
+            #expect(joined["resumed"] as? Bool == true)
+            #expect(joined["id"] as? String == id)
+            try await expectNothingPending(on: bob)
+        }
+    }
+
+    /// A raw WebSocket client that joins and then never answers a ping: returns everything
+    /// the server sent until it closed the connection.
+    private func joinAndIgnorePings(port: Int, room: String, name: String) async throws -> String {
+        let upgrade =
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        let payload = Array(#"{"type":"join","room":"\#(room)","name":"\#(name)"}"#.utf8)
+        precondition(payload.count < 126)
+        // A masked text frame (RFC 6455 section 5.2), as clients must send.
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        let frame =
+            [0x81, 0x80 | UInt8(payload.count)] + mask
+            + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: Array(upgrade.utf8) + frame))
+            var received = ""
+            for try await chunk in inbound {
+                received += String(decoding: chunk.readableBytesView, as: UTF8.self)
+            }
+            return received
         }
     }
 
