@@ -1,4 +1,4 @@
-"""Chat over the peer-to-peer data channel."""
+"""Chat between three people (through the server while signalling is up; see test_stored_chat.py)."""
 
 from __future__ import annotations
 
