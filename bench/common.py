@@ -42,7 +42,7 @@ class Server:
 
     def __init__(self, kind: str, *extra: str, cpu: int | None = None) -> None:
         if kind == "parley":
-            command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", *PARLEY_BENCH_ARGS, *extra]
+            command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", *PARLEY_BENCH_ARGS, *extra]
         elif kind == "echo":
             command = [str(ECHO_BIN), "--host", "127.0.0.1", "--port", "0", *extra]
         else:

@@ -43,6 +43,10 @@ class ParleyProcess:
         if not any(argument.startswith("--turn") for argument in extra_args):
             # Servers run side by side in tests: their TURN ports must not collide either.
             command += ["--turn-port", "0"]
+        if not any(argument.startswith("--database") for argument in extra_args):
+            # Keep nothing unless the test says where: servers side by side must not share the
+            # default parley.sqlite in the working directory.
+            command += ["--database", ":memory:"]
         if web_root := os.environ.get("PARLEY_WEB_ROOT"):
             command += ["--web-root", web_root]
         self.output: list[str] = []

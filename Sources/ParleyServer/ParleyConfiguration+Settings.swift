@@ -93,7 +93,11 @@ extension ParleyConfiguration {
             current: { "\($0.drainTimeout.components.seconds)" }),
         Setting(
             name: "database", isSecret: false, isList: false,
-            apply: { $0.databasePath = try nonEmpty($1) }, current: { $0.databasePath ?? "(in memory)" }),
+            apply: { configuration, values in
+                let path = try nonEmpty(values)
+                configuration.databasePath = path == ParleyConfiguration.inMemoryDatabase ? nil : path
+            },
+            current: { $0.databasePath ?? ParleyConfiguration.inMemoryDatabase }),
         Setting(
             name: "require-token", isSecret: false, isList: false,
             apply: { $0.signaling.requireToken = try boolean($1) }, current: { "\($0.signaling.requireToken)" }),
@@ -217,8 +221,11 @@ extension ParleyConfiguration {
     ///   - flags: flag name (without dashes) → the values given on the command line.
     ///   - environment: the process environment.
     ///   - configFile: path of the config file, if any.
+    ///   - defaults: setting name → values used when no source sets it, in place of the
+    ///     built-in default (the command line's own defaults, such as a database file).
     public static func resolve(
-        flags: [String: [String]], environment: [String: String], configFile: String?
+        flags: [String: [String]], environment: [String: String], configFile: String?,
+        defaults: [String: [String]] = [:]
     ) throws(ConfigurationError) -> ParleyConfiguration {
         assert(flags.keys.allSatisfy { key in settings.contains { $0.name == key } }, "a flag has no setting")
         let file = try configFile.map { path throws(ConfigurationError) in try readConfigFile(path) } ?? [:]
@@ -236,6 +243,8 @@ extension ParleyConfiguration {
                 (values, source) = (parts.map { $0.trimmingCharacters(in: .whitespaces) }, setting.environmentKey)
             } else if let fileValues = file[setting.name] {
                 (values, source) = (fileValues, "'\(setting.name)' in \(configFile ?? "")")
+            } else if let defaultValues = defaults[setting.name] {
+                (values, source) = (defaultValues, "the default --\(setting.name)")
             } else {
                 continue
             }

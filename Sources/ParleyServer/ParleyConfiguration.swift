@@ -31,8 +31,13 @@ public struct ParleyConfiguration: Sendable {
     public var logFormat: LogFormat
     /// Per-connection and per-address rate and count limits.
     public var limits: AbuseLimits
-    /// The SQLite database file for rooms and secrets; nil keeps everything in memory.
+    /// The SQLite database file for rooms, chat and secrets; nil keeps everything in memory
+    /// (tests do). `parley serve` defaults to ``defaultDatabaseFile``.
     public var databasePath: String?
+    /// The `database` setting's value for "keep nothing": an in-memory database.
+    public static let inMemoryDatabase = ":memory:"
+    /// Where `parley serve` keeps its database unless told otherwise: in its working directory.
+    public static let defaultDatabaseFile = "parley.sqlite"
     /// HS256 secret for join tokens. Generated and stored in the database if not given.
     public var tokenSecret: String?
     /// Bearer token for the admin API (`/api/admin`); the API is off without one.

@@ -121,7 +121,10 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds calls may go on after SIGTERM before the server exits. (default: 30)")
     var drainTimeout: String?
 
-    @Option(help: "SQLite database for rooms and secrets; created if missing. (default: in memory, nothing kept)")
+    @Option(
+        help: ArgumentHelp(
+            "SQLite database for rooms, chat and generated secrets; created if missing. (default: parley.sqlite)",
+            discussion: "A relative path is in the working directory; :memory: keeps nothing."))
     var database: String?
 
     @Flag(help: "Admit only people with a valid join token (see `parley token`).")
@@ -240,7 +243,8 @@ struct ServerOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         do {
             return try ParleyConfiguration.resolve(
-                flags: flags, environment: environment, configFile: config ?? environment["PARLEY_CONFIG"])
+                flags: flags, environment: environment, configFile: config ?? environment["PARLEY_CONFIG"],
+                defaults: ["database": [ParleyConfiguration.defaultDatabaseFile]])
         } catch {
             throw ValidationError(error.description)
         }

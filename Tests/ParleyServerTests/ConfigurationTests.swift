@@ -32,6 +32,21 @@ import Testing
         #expect(configuration.pingInterval == .seconds(15))
     }
 
+    /// The command line's own defaults (a database file) apply only where no source sets the
+    /// setting; `:memory:` keeps nothing.
+    @Test func commandLineDefaultsComeLast() throws {
+        let defaults = ["database": [ParleyConfiguration.defaultDatabaseFile]]
+        let unset = try ParleyConfiguration.resolve(flags: [:], environment: [:], configFile: nil, defaults: defaults)
+        #expect(unset.databasePath == "parley.sqlite")
+        let fromEnvironment = try ParleyConfiguration.resolve(
+            flags: [:], environment: ["PARLEY_DATABASE": "/var/lib/parley/rooms.sqlite"], configFile: nil,
+            defaults: defaults)
+        #expect(fromEnvironment.databasePath == "/var/lib/parley/rooms.sqlite")
+        let inMemory = try ParleyConfiguration.resolve(
+            flags: ["database": [":memory:"]], environment: [:], configFile: nil, defaults: defaults)
+        #expect(inMemory.databasePath == nil)
+    }
+
     /// Lists come from repeated flags, comma-separated environment values or JSON arrays.
     @Test func listsFromEverySource() throws {
         let fromEnvironment = try ParleyConfiguration.resolve(

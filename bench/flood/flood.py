@@ -74,7 +74,7 @@ class Server:
     def __init__(self) -> None:
         if not PARLEY_BIN.exists():
             raise SystemExit(f"{PARLEY_BIN} is missing: build it ({' '.join(BUILD)}) or drop --no-build")
-        command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "error"]
+        command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", "--log-level", "error"]
         self.command = command
         self.output: list[str] = []
         self.process = subprocess.Popen(

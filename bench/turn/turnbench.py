@@ -239,7 +239,7 @@ def coturn_server(port: int, relay_ports: tuple[int, int], workdir: Path) -> Ser
 
 def parley_server(binary: Path, port: int, relay_ports: tuple[int, int], workdir: Path) -> Server:
     help_text = subprocess.run([str(binary), "serve", "--help"], capture_output=True, text=True).stdout
-    argv = [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"]
+    argv = [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", "--log-level", "warning"]
     wanted = {
         "--turn-port": str(port),
         "--turn-secret": SECRET,

@@ -31,7 +31,7 @@ def mint(base_url: str, room: str, name: str, role: str) -> str:
     """A join token, from `parley token` (as an admin or the embedding site would make it)."""
     link = subprocess.run(
         [str(PARLEY_BIN), "token", "--room", room, "--name", name, "--role", role, "--ttl", "1h",
-         "--token-secret", SECRET, "--base-url", base_url],
+         "--token-secret", SECRET, "--database", ":memory:", "--base-url", base_url],
         check=True, capture_output=True, text=True, timeout=30,
     ).stdout.strip()
     assert f"/r/{room}?token=" in link, link

@@ -71,6 +71,8 @@ def test_config_shows_precedence_and_redacts_secrets() -> None:
     assert settings["port"].strip() == "9003"
     assert settings["max-peers"].strip() == "5"
     assert settings["admin-token"].strip() == "(redacted)"
+    # Rooms and chat are kept in a file by default, so they outlive a restart.
+    assert settings["database"].strip() == "parley.sqlite"
     assert "file-secret" not in result.stdout
 
 
