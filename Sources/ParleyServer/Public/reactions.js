@@ -2,6 +2,7 @@
 // everyone's tile. UI only: the call library sends and receives them.
 
 import { REACTIONS } from "./protocol.js";
+import { icon } from "./tiles.js";
 
 /** @typedef {import("./protocol.js").ParleyCall} ParleyCall */
 /** @typedef {import("./protocol.js").PeerInfo} PeerInfo */
@@ -25,20 +26,6 @@ const TILE = '[data-testid="tile"]';
 
 /** At most this many reactions float over one tile at once; older ones go first. */
 const MAX_FLOATING = 4;
-
-/**
- * @param {string} symbol  id of an icon in room.html
- * @returns {SVGSVGElement}
- */
-function icon(symbol) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("class", "icon");
-  svg.setAttribute("aria-hidden", "true");
-  const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
-  use.setAttribute("href", `#${symbol}`);
-  svg.append(use);
-  return svg;
-}
 
 export class Gestures {
   /** @type {HTMLElement} */

@@ -3,25 +3,12 @@
 // the levels come from speaking.js.
 
 import { SpeakerDetector } from "./speaking.js";
+import { icon } from "./tiles.js";
 
 /** @typedef {import("./protocol.js").ParleyCall} ParleyCall */
 /** @typedef {"grid" | "spotlight"} Layout */
 
 const LAYOUT_KEY = "parley.layout";
-
-/**
- * @param {string} symbol  id of an icon in room.html
- * @returns {SVGSVGElement}
- */
-function icon(symbol) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("class", "icon");
-  svg.setAttribute("aria-hidden", "true");
-  const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
-  use.setAttribute("href", `#${symbol}`);
-  svg.append(use);
-  return svg;
-}
 
 /**
  * The bar of small controls in a tile's top right corner, shared with quality.js.

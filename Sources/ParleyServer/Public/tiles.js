@@ -60,10 +60,11 @@ function element(tag, className) {
 }
 
 /**
+ * One of room.html's icons, hidden from screen readers (the control around it has the name).
  * @param {string} symbol  id of an icon in room.html
  * @returns {SVGSVGElement}
  */
-function icon(symbol) {
+export function icon(symbol) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("class", "icon");
   svg.setAttribute("aria-hidden", "true");
