@@ -70,18 +70,15 @@ import Testing
     /// away, unseen, and a join with its token takes it back.
     @Test func missedPingsLeaveTheSeatForAResume() async throws {
         var configuration = ParleyConfiguration()
-        configuration.pingInterval = .milliseconds(300)
+        configuration.pingInterval = .seconds(1)
         try await withParley(configuration) { server in
             let (bob, _) = try await server.join("pings", as: "Bob")
-            let received = try await joinAndIgnorePings(port: server.port, room: "pings", name: "Silent")
-            #expect(received.contains("Ping timeout"))
+            let (joinedText, rest) = try await joinAndIgnorePings(port: server.port, room: "pings", name: "Silent")
+            #expect(rest.contains("Ping timeout"))
             #expect(try await bob.next()["type"] as? String == "peer-joined")
-            // The one text frame was `joined`; what follows it are pings and the close.
-            guard let open = received.firstIndex(of: "{"), let close = received.lastIndex(of: "}"),
-                let first = try JSONSerialization.jsonObject(with: Data(received[open...close].utf8))
-                    as? [String: Any],
+            guard let first = try JSONSerialization.jsonObject(with: Data(joinedText.utf8)) as? [String: Any],
                 let id = first["id"] as? String, let token = first["resume"] as? String
-            else { throw TestFailure("no joined in \(received.prefix(400))") }
+            else { throw TestFailure("no joined in \(joinedText.prefix(400))") }
             let (_, joined) = try await rejoin(server, "pings", as: "Silent", resume: token)
             #expect(joined["resumed"] as? Bool == true)
             #expect(joined["id"] as? String == id)
@@ -89,9 +86,10 @@ import Testing
         }
     }
 
-    /// A raw WebSocket client that joins and then never answers a ping: returns everything
-    /// the server sent until it closed the connection.
-    private func joinAndIgnorePings(port: Int, room: String, name: String) async throws -> String {
+    /// A raw WebSocket client that joins and then never answers a ping: returns the first
+    /// text frame the server sent (`joined`) and, as text, everything after it until the server
+    /// closed the connection.
+    private func joinAndIgnorePings(port: Int, room: String, name: String) async throws -> (String, String) {
         let upgrade =
             "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
@@ -108,14 +106,30 @@ import Testing
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        return try await channel.executeThenClose { inbound, outbound in
+        let bytes = try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: Array(upgrade.utf8) + frame))
-            var received = ""
+            var received: [UInt8] = []
             for try await chunk in inbound {
-                received += String(decoding: chunk.readableBytesView, as: UTF8.self)
+                received += chunk.readableBytesView
             }
             return received
         }
+        // After the 101 response: the server's first frame, unmasked, is the `joined` text.
+        let headerEnd = Array("\r\n\r\n".utf8)
+        guard let end = (0...(bytes.count - 4)).first(where: { Array(bytes[$0..<($0 + 4)]) == headerEnd }),
+            bytes.count > end + 6, bytes[end + 4] == 0x81
+        else { throw TestFailure("no text frame after the upgrade") }
+        var start = end + 6
+        var length = Int(bytes[end + 5] & 0x7F)
+        if length == 126 {
+            length = Int(bytes[end + 6]) << 8 | Int(bytes[end + 7])
+            start += 2
+        }
+        guard bytes.count >= start + length else { throw TestFailure("the first frame was cut short") }
+        return (
+            String(decoding: bytes[start..<(start + length)], as: UTF8.self),
+            String(decoding: bytes[(start + length)...], as: UTF8.self)
+        )
     }
 
     /// After the window has passed, the other participant got `peer-left`, and the token
