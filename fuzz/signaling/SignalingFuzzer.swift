@@ -562,7 +562,11 @@ struct Model {
                 guard target == actor, member[target] == nil, waiting[target] == nil,
                     let previous = member.first(where: { $0.value == room && peer[$0.key] == you.id })?.key
                 else { broken("\(target) resumed \(you.id) in \(room), which holds no such seat") }
-                if role[previous] != you.role { broken("\(you.id) resumed as \(you.role), not \(role[previous]!)") }
+                // An away participant may have been made moderator meanwhile (a hand-over it
+                // learns on resuming); a superseded live one was told of every change.
+                if !away.contains(previous), role[previous] != you.role {
+                    broken("\(you.id) resumed as \(you.role), not \(role[previous]!)")
+                }
                 if !away.contains(previous) { superseded.insert(previous) }
                 replaying = target
                 away.remove(previous)
@@ -692,7 +696,9 @@ struct Model {
             if room.lobby.count != waiting.values.filter({ $0 == name }).count {
                 broken("\(name)'s lobby holds \(room.lobby.count), the actions imply otherwise")
             }
-            for member in room.members where role[member.connection] != member.info.role {
+            // Away participants are told of role changes only when they resume.
+            for member in room.members
+            where !away.contains(member.connection) && role[member.connection] != member.info.role {
                 broken("\(member.connection) is \(member.info.role) in the hub but was told otherwise")
             }
         }

@@ -253,6 +253,15 @@ def seeds():
         frame("closed", 4), frame("admin-kick", 4),
         frame("closed", 0), frame("admin-close", 0),
     )
+    yield "away-hand-over", script(
+        0b0100,
+        open_(0), open_(1), join(0, "seat", "A"), join(1, "seat", "B"),
+        frame("closed", 0), frame("closed", 1),
+        open_(2), join(2, "seat", "A again", resume="#0"),
+        frame("closed", 2),
+        frame("admin-kick", 2),  # B, away, becomes moderator unseen; it learns on resuming
+        open_(3), join(3, "seat", "B again", resume="#1"),
+    )
     yield "resume-off-and-drain", script(
         0b10100,
         open_(0), open_(1), join(0, "r", "A"), join(1, "r", "B"),
