@@ -272,7 +272,7 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     public mutating func deliveryFailed(to connection: ConnectionID) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
         return routed(
-            removeFromRoom(connection) + [
+            closeAndRemove(connection) + [
                 .close(
                     connection, code: .policyViolation,
                     finalError: SignalingError(.slowConsumer, "too many messages waiting for this connection"))
@@ -283,7 +283,7 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     public mutating func rateLimitExceeded(by connection: ConnectionID) -> [SignalingAction] {
         guard let state = connections[connection], state != .closing else { return [] }
         return routed(
-            removeFromRoom(connection) + [
+            closeAndRemove(connection) + [
                 .close(
                     connection, code: .policyViolation,
                     finalError: SignalingError(.rateLimited, "too many messages; the connection is closed"))
@@ -335,10 +335,13 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
             connections[connection] = .closing
             actions.append(.close(connection, code: .goingAway))
         }
-        // Nobody can come back to a server that is gone.
+        // Nobody can come back to a server that is gone, and nobody is in its rooms any more:
+        // someone joining after this must not be shown the departed as peers.
         away = [:]
         connectionOfToken = [:]
         tokenOfConnection = [:]
+        peerIDsInUse = []
+        rooms = [:]
         return actions
     }
 
@@ -749,6 +752,14 @@ public struct SignalingHub<Random: RandomNumberGenerator> {
     }
 
     /// Takes `connection` out of its room or lobby, if it is in one, and marks it closing.
+    /// Like ``removeFromRoom(_:)``, and a connection that was not in a room yet (awaiting its
+    /// join) is marked closing too, so that nothing it sends afterwards is answered.
+    private mutating func closeAndRemove(_ connection: ConnectionID) -> [SignalingAction] {
+        let actions = removeFromRoom(connection)
+        if away[connection] == nil { connections[connection] = .closing }
+        return actions
+    }
+
     private mutating func removeFromRoom(_ connection: ConnectionID) -> [SignalingAction] {
         let roomName: RoomName
         let peer: PeerID

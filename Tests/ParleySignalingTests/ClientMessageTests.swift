@@ -61,6 +61,32 @@ import Testing
     }
 
     /// Deeply nested JSON is an error, not a crash.
+    /// Nesting deeper than the limit is refused before decoding (whose time grows much faster
+    /// than the depth), naming the limit; brackets inside strings do not count.
+    @Test func refusesNestingDeeperThanTheLimit() throws {
+        func signal(nestedIn depth: Int) -> String {
+            // The message object and "data" are two levels; the rest are arrays inside "data".
+            #"{"type":"signal","to":"abc","data":{"x":"# + String(repeating: "[", count: depth - 2)
+                + String(repeating: "]", count: depth - 2) + "}}"
+        }
+        guard case .success(.signal) = decode(signal(nestedIn: ClientMessage.maxNestingDepth)) else {
+            Issue.record("a message at the nesting limit was refused")
+            return
+        }
+        guard case .failure(let error) = decode(signal(nestedIn: ClientMessage.maxNestingDepth + 1)) else {
+            Issue.record("a message over the nesting limit was accepted")
+            return
+        }
+        #expect(error.code == .invalidJSON)
+        #expect(error.message.contains("\(ClientMessage.maxNestingDepth) levels"))
+        let bracketsInAString =
+            #"{"type":"signal","to":"abc","data":{"sdp":""# + String(repeating: "[{", count: 100) + #"\"[\""}}"#
+        guard case .success(.signal) = decode(bracketsInAString) else {
+            Issue.record("brackets inside a string were counted as nesting")
+            return
+        }
+    }
+
     @Test func survivesDeepNesting() {
         let text = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         guard case .failure(let error) = decode(text, maxBytes: 1 << 20) else {

@@ -210,7 +210,8 @@ import Testing
         #expect(hub.deliveryFailed(to: c2).isEmpty)
     }
 
-    /// Shutdown closes every connection with "going away", once.
+    /// Shutdown closes every connection with "going away", once, and empties the rooms: someone
+    /// who joins afterwards is not shown the departed as peers.
     @Test func shutdownClosesEveryone() {
         var hub = makeHub()
         _ = hub.openAndJoin(1, room: "r")
@@ -218,6 +219,35 @@ import Testing
         let actions = hub.shutdown()
         #expect(Set(actions) == [.close(c1, code: .goingAway), .close(c2, code: .goingAway)])
         #expect(hub.shutdown().isEmpty)
+        #expect(hub.participantCount == 0)
+        #expect(hub.room(RoomName("r")!) == nil)
+        hub.connectionOpened(c3)
+        let late = hub.messageReceived(
+            .join(room: RoomName("r")!, name: DisplayName("Late")!, audio: true, video: true), from: c3)
+        guard case .send(.joined(_, _, let peers, _, _, _), to: c3) = late.last else {
+            Issue.record("expected joined, got \(late)")
+            return
+        }
+        #expect(peers.isEmpty)
+    }
+
+    /// A connection closed before it joined (over its rate, or too slow) is answered no more and
+    /// cannot join afterwards.
+    @Test func closedUnjoinedConnectionIsNotAnsweredAnyMore() {
+        var hub = makeHub()
+        hub.connectionOpened(c1)
+        hub.connectionOpened(c2)
+        guard case .close(c1, .policyViolation, _) = hub.rateLimitExceeded(by: c1).last,
+            case .close(c2, .policyViolation, _) = hub.deliveryFailed(to: c2).last
+        else {
+            Issue.record("expected both connections closed")
+            return
+        }
+        for connection in [c1, c2] {
+            #expect(hub.textReceived(#"{"type":"join","room":"r","name":"Late"}"#, from: connection).isEmpty)
+            #expect(hub.binaryReceived(from: connection).isEmpty)
+        }
+        #expect(hub.participantCount == 0)
     }
 
     /// Peer ids stay unique even when the generator repeats itself.

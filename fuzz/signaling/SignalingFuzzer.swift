@@ -73,30 +73,14 @@ struct SeededGenerator: RandomNumberGenerator {
 
 let traceEnabled = getenv("PARLEY_FUZZ_TRACE") != nil
 
-/// PARLEY_FUZZ_STRICT=1 also feeds what the known issues below keep out, to check a fix.
-let strict = getenv("PARLEY_FUZZ_STRICT") != nil
-
-/// Known issue: `SignalingHub.shutdown()` marks every connection closing but leaves joined ones
-/// in their rooms, and `connectionClosed` of a closing connection does not take it out, so
-/// after a shutdown the hub's rooms and `participantCount` never empty, and someone who joins
-/// afterwards (shutdown does not stop joins) is shown the departed as peers, who are sent
-/// `peer-joined` although their connections are gone. Until the hub clears its rooms on
-/// shutdown, only `closed` events are fed after one and the room counts are not compared;
-/// PARLEY_FUZZ_STRICT=1 feeds everything.
-let feedsEverythingAfterShutdown = strict
-
-/// Known issue: `ClientMessage.decode` takes time cubic in the nesting depth of the JSON
-/// (`JSONValue.init(from:)` tries each type in turn at every level): 500 nested arrays, 1 KB,
-/// take about a second in a release build. Until the decoder bounds the depth, texts nested
-/// deeper than this are not fed to it, so that the fuzzer spends its time elsewhere;
-/// PARLEY_FUZZ_STRICT=1 feeds them (and soon times out).
-let deepestFedNesting = strict ? Int.max : 64
-
-/// Known issue: `deliveryFailed` and `rateLimitExceeded` on a connection that has not joined
-/// return `.close` but leave it awaiting its join, so the hub goes on answering it (and would
-/// let it join) after closing it. Until they mark it closing, those events are not fed for a
-/// connection outside any room; PARLEY_FUZZ_STRICT=1 feeds them.
-let feedsClosingOfUnjoined = strict
+/// Once kept out because of known issues in the hub, now fixed, and fed like everything else:
+/// events after a shutdown (the hub used to keep its rooms), deeply nested JSON (decoding
+/// took time cubic in the depth; the decoder now refuses more than
+/// `ClientMessage.maxNestingDepth` levels first), and closing a connection that has not joined
+/// (it used to go on being answered). The switches stay so a regression can be narrowed down.
+let feedsEverythingAfterShutdown = true
+let deepestFedNesting = Int.max
+let feedsClosingOfUnjoined = true
 
 /// How deeply arrays and objects nest in `text`, counting brackets outside strings.
 func nestingDepth(_ text: String) -> Int {
@@ -281,6 +265,7 @@ struct Script {
             actions = hub.shutdown()
             scope = .everyone
             hasShutDown = true
+            model.serverShutDown()
         case .drain:
             let seconds = Int(payload.first ?? 30)
             trace("#\(step) drain within \(seconds) s")
@@ -456,6 +441,15 @@ struct Model {
         open.remove(connection)
         closing.remove(connection)
         away.insert(connection)
+    }
+
+    /// After a shutdown nobody is in any room: seats, lobbies and away seats are all gone.
+    mutating func serverShutDown() {
+        member = [:]
+        waiting = [:]
+        peer = [:]
+        role = [:]
+        away = []
     }
 
     /// An away seat is gone for good (window passed, kicked, room ended).
