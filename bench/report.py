@@ -270,6 +270,18 @@ def storm_section(data: dict | None, lines: list[str]) -> None:
     lines.append("")
 
 
+OTHER_BENCHMARKS = """\
+## Other benchmarks
+
+Run on their own (each writes its own results, with date, machine and method):
+
+- [turn/RESULTS.md](turn/RESULTS.md): the built-in TURN relay against coturn 4.6 under the same
+  `turnutils_uclient` load, CPU per relayed packet, loss and jitter (`bench/turn/run`).
+- [flood/RESULTS.md](flood/RESULTS.md): what one abusive client costs everyone else: memory per
+  idle connection and well-behaved clients' relay latency without and with a flooder and with
+  deeply nested JSON (`python3 bench/flood/flood.py`).
+"""
+
 METHOD = """\
 ## How it is measured
 
@@ -361,6 +373,7 @@ def main() -> None:
         lines.extend(f"| {name} | {value} | {result} |" for name, value, result in targets)
         lines.append("")
     lines.extend(body)
+    lines.append(OTHER_BENCHMARKS)
     lines.append(METHOD)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
