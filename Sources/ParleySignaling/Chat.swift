@@ -9,13 +9,7 @@ public struct ChatMessageID: Hashable, Sendable, CustomStringConvertible {
 
     /// Returns nil unless `rawValue` is 16 lowercase hex digits.
     public init?(_ rawValue: String) {
-        let bytes = rawValue.utf8
-        guard bytes.count == Self.length,
-            bytes.allSatisfy({
-                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
-                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
-            })
-        else { return nil }
+        guard rawValue.isLowercaseHex(length: Self.length) else { return nil }
         self.rawValue = rawValue
     }
 

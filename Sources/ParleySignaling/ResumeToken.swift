@@ -10,13 +10,7 @@ public struct ResumeToken: Hashable, Sendable, CustomStringConvertible {
 
     /// Returns nil unless `rawValue` is 32 lowercase hex digits.
     public init?(_ rawValue: String) {
-        let bytes = rawValue.utf8
-        guard bytes.count == Self.length,
-            bytes.allSatisfy({
-                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
-                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
-            })
-        else { return nil }
+        guard rawValue.isLowercaseHex(length: Self.length) else { return nil }
         self.rawValue = rawValue
     }
 
@@ -31,4 +25,16 @@ public struct ResumeToken: Hashable, Sendable, CustomStringConvertible {
 
     // Not the token itself: descriptions end up in logs.
     public var description: String { "ResumeToken(…)" }
+}
+
+extension String {
+    /// Whether this is exactly `length` digits from 0-9 and a-f: the form of Parley's random
+    /// tokens and ids.
+    func isLowercaseHex(length: Int) -> Bool {
+        utf8.count == length
+            && utf8.allSatisfy {
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+            }
+    }
 }
