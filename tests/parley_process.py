@@ -11,6 +11,7 @@ Environment:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import re
@@ -96,3 +97,23 @@ class ParleyProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def run_async(coroutine):
+    """Runs `coroutine` to completion on an event loop of its own, in a thread of its own, and
+    returns its result: Playwright's sync API keeps an event loop running on the main thread for
+    the whole test session, so `asyncio.run` cannot be called there."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -428,12 +428,15 @@ async def run(server: Server, settings: Settings) -> dict:
         return {"flooder": report}
 
     async def nested() -> dict:
-        reports = await asyncio.gather(
+        senders = asyncio.gather(
             *(
                 nested_sender(url, NESTED_ADDRESSES[i % len(NESTED_ADDRESSES)], settings.nested_depth, settings.nested_count)
                 for i in range(settings.nested_connections)
             )
         )
+        # At least as long as the other phases, so that the pairs' latency is measured even when
+        # the server refuses the nested messages at once.
+        reports, _ = await asyncio.gather(senders, asyncio.sleep(settings.seconds))
         return {"nested": reports}
 
     await phase("quiet", quiet)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from parley_process import PARLEY_BIN, ParleyProcess
+from parley_process import PARLEY_BIN, ParleyProcess, run_async
 
 
 def get(url: str) -> tuple[int, str]:
@@ -96,7 +96,7 @@ def test_drain_tells_clients_refuses_joins_and_exits_when_the_call_ends() -> Non
             await socket.send(json.dumps({"type": "leave"}))
             await socket.wait_closed()
 
-        asyncio.run(scenario())
+        run_async(scenario())
         assert server.wait(timeout=20) == 0
     finally:
         server.stop()
@@ -113,7 +113,7 @@ def test_drain_deadline_closes_remaining_calls_and_exits() -> None:
             await asyncio.wait_for(socket.wait_closed(), 20)
             return socket.close_code
 
-        assert asyncio.run(scenario()) in (1000, 1001)
+        assert run_async(scenario()) in (1000, 1001)
         assert server.wait(timeout=20) == 0
     finally:
         server.stop()
@@ -130,7 +130,7 @@ def test_second_signal_exits_at_once() -> None:
             server.signal(signal.SIGINT)
             await asyncio.wait_for(socket.wait_closed(), 20)
 
-        asyncio.run(scenario())
+        run_async(scenario())
         assert server.wait(timeout=20) == 1
     finally:
         server.stop()
