@@ -135,9 +135,13 @@ const CHAT_CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/gu;
 /** How many chat ids are remembered, to drop a message that arrives twice. */
 const SEEN_CHAT_LIMIT = 2000;
 
-/** Reconnection: the first retry after about 0.5 s, doubling to at most 5 s, with jitter. */
+/**
+ * Reconnection: the first retry after about 0.5 s, doubling to at most 3 s, with jitter. The
+ * cap is short because a server that restarts is back within seconds, and every second of
+ * waiting after that is a second the call has no signalling.
+ */
 const RECONNECT_FIRST_MS = 500;
-const RECONNECT_MAX_MS = 5000;
+const RECONNECT_MAX_MS = 3000;
 
 /** Messages kept while the signalling connection is down, and sent once it is back. */
 const OUTBOX_LIMIT = 200;
@@ -792,7 +796,7 @@ export class ParleyCall extends EventTarget {
     this.#scheduleReconnect();
   }
 
-  /** Waits (0.5 s doubling to 5 s, with jitter), then tries to reconnect. */
+  /** Waits (0.5 s doubling to 3 s, with jitter), then tries to reconnect. */
   #scheduleReconnect() {
     clearTimeout(this.#attemptTimer);
     clearTimeout(this.#reconnectTimer);
