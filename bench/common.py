@@ -40,9 +40,12 @@ class ServerDidNotStart(Exception):
 class Server:
     """One server process (Parley or the bare relay) on a free loopback port."""
 
-    def __init__(self, kind: str, *extra: str, cpu: int | None = None) -> None:
+    def __init__(self, kind: str, *extra: str, cpu: int | None = None, default_limits: bool = False) -> None:
+        """`default_limits`: run Parley with its own per-address limits instead of lifting them
+        (the flood test, which measures what those limits do)."""
         if kind == "parley":
-            command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", *PARLEY_BENCH_ARGS, *extra]
+            limits = () if default_limits else PARLEY_BENCH_ARGS
+            command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", *limits, *extra]
         elif kind == "echo":
             command = [str(ECHO_BIN), "--host", "127.0.0.1", "--port", "0", *extra]
         else:

@@ -27,14 +27,9 @@ import argparse
 import asyncio
 import datetime
 import json
-import os
-import queue
-import re
 import resource
-import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -45,11 +40,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from common import machine, percentile, process_cpu_seconds, process_rss_bytes  # noqa: E402
+import common  # noqa: E402
+from common import machine, percentile  # noqa: E402
 
 REPO = HERE.parents[1]
-PARLEY_BIN = Path(os.environ.get("PARLEY_RELEASE_BIN") or REPO / ".build" / "release" / "parley")
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 BUILD = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "parley"]
 ROOM_SIZE = 4
 WARM_UP_IDLE = 200
@@ -68,47 +62,20 @@ now = time.perf_counter
 # MARK: The server
 
 
-class Server:
+class Server(common.Server):
     """`parley serve` on a free loopback port, with its default limits."""
 
     def __init__(self) -> None:
-        if not PARLEY_BIN.exists():
-            raise SystemExit(f"{PARLEY_BIN} is missing: build it ({' '.join(BUILD)}) or drop --no-build")
-        command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", "--log-level", "error"]
-        self.command = command
-        self.output: list[str] = []
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, bufsize=1
-        )
-        ports: queue.Queue[int] = queue.Queue()
-        threading.Thread(target=self._read, args=(ports,), daemon=True).start()
         try:
-            self.port = ports.get(timeout=30)
-        except queue.Empty:
-            self.port = 0
-        if self.port == 0:
-            self.stop()
-            raise SystemExit("parley did not start:\n" + "".join(self.output[-30:]))
-        self.pid = self.process.pid
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
-
-    def _read(self, ports: queue.Queue[int]) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if len(self.output) < 5_000:
-                self.output.append(line)
-            if match := LISTENING.search(line):
-                ports.put(int(match.group(1)))
-        ports.put(0)
+            super().__init__("parley", "--log-level", "error", default_limits=True)
+        except common.ServerDidNotStart as error:
+            raise SystemExit(f"{error} (build it: {' '.join(BUILD)}, or drop --no-build)") from None
 
     def rss(self) -> int:
-        return process_rss_bytes(self.pid)
+        return self.rss_bytes()
 
     def cpu(self) -> float:
-        return process_cpu_seconds(self.pid)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.cpu_seconds()
 
     def metrics(self) -> dict[str, float]:
         """The parley_* counters that say what the limits did."""
@@ -123,15 +90,6 @@ class Server:
             for line in text.splitlines()
             if line.startswith(wanted)
         }
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 # MARK: Clients
