@@ -29,17 +29,21 @@ public struct ChannelData: Hashable, Sendable {
         ChannelData.encode(channel: channel, payload: payload, padded: padded)
     }
 
-    public static func encode<Payload: Collection<UInt8>>(
-        channel: UInt16, payload: Payload, padded: Bool
-    ) -> [UInt8] {
+    /// Not generic on purpose: it runs for every relayed packet, from another module, where an
+    /// unspecialised generic would look up type metadata each time.
+    public static func encode(channel: UInt16, payload: ArraySlice<UInt8>, padded: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         let padding = padded ? (4 - payload.count % 4) % 4 : 0
         bytes.reserveCapacity(4 + payload.count + padding)
         bytes.appendUInt16(channel)
         bytes.appendUInt16(UInt16(clamping: payload.count))
-        bytes += payload
-        if padding > 0 { bytes += repeatElement(0, count: padding) }
+        bytes.append(contentsOf: payload)
+        if padding > 0 { bytes.append(contentsOf: repeatElement(0, count: padding)) }
         return bytes
+    }
+
+    public static func encode(channel: UInt16, payload: [UInt8], padded: Bool) -> [UInt8] {
+        encode(channel: channel, payload: payload[...], padded: padded)
     }
 }
 

@@ -29,6 +29,49 @@ struct Allocation {
         return now < expiry
     }
 
+    // The relay path calls these in place (`allocations[tuple]?.admit(...)`, which mutates
+    // through the dictionary's accessor): reading the allocation out would copy it, and its six
+    // reference-counted fields, for every packet.
+
+    /// Whether `byteCount` bytes may be relayed between the client and `peer` now: the
+    /// allocation is live, the peer permitted and the bandwidth left; takes the bytes from the
+    /// quota if so. Returns the relay port they go through, nil if they are dropped.
+    mutating func admit(_ byteCount: Int, peer: IPAddress, now: UnixTime) -> UInt16? {
+        guard now < expiry, hasPermission(for: peer, now: now), bandwidth.take(Double(byteCount), now: now) else {
+            return nil
+        }
+        return relayPort
+    }
+
+    /// Admits a ChannelData frame of `byteCount` bytes on channel `number` (see `admit`):
+    /// returns the peer bound to the channel and the relay port, nil if the frame is dropped.
+    mutating func admitChannelData(
+        on number: UInt16, byteCount: Int, now: UnixTime
+    ) -> (peer: TransportAddress, relayPort: UInt16)? {
+        guard let channel = channels[number], now < channel.expiry,
+            let relayPort = admit(byteCount, peer: channel.peer.ip, now: now)
+        else { return nil }
+        return (channel.peer, relayPort)
+    }
+
+    /// How data from a peer reaches the client.
+    enum Delivery {
+        /// As ChannelData on the channel bound to that peer.
+        case channel(UInt16)
+        /// In a Data indication: no live channel is bound to the peer.
+        case dataIndication
+    }
+
+    /// Admits `byteCount` bytes that arrived from `peer` (see `admit`) and says how they reach
+    /// the client; nil if they are dropped.
+    mutating func admitFromPeer(_ peer: TransportAddress, byteCount: Int, now: UnixTime) -> Delivery? {
+        guard admit(byteCount, peer: peer.ip, now: now) != nil else { return nil }
+        if let number = channelByPeer[peer], let channel = channels[number], now < channel.expiry {
+            return .channel(number)
+        }
+        return .dataIndication
+    }
+
     /// Drops expired permissions and channels.
     mutating func expire(now: UnixTime) {
         permissions = permissions.filter { now < $0.value }

@@ -72,21 +72,19 @@ public struct AllocationTable {
     public mutating func peerDatagramReceived(
         _ bytes: [UInt8], relayPort: UInt16, from peer: TransportAddress, now: UnixTime, actions: inout [TURNAction]
     ) {
-        guard let fiveTuple = tupleByRelayPort[relayPort], var allocation = allocations[fiveTuple],
-            now < allocation.expiry, allocation.hasPermission(for: peer.ip, now: now), !isServerPort(peer),
-            allocation.bandwidth.take(Double(bytes.count), now: now)
+        guard let fiveTuple = tupleByRelayPort[relayPort], !isServerPort(peer),
+            let delivery = allocations[fiveTuple]?.admitFromPeer(peer, byteCount: bytes.count, now: now)
         else {
             statistics.packetsDropped += 1
             return
         }
-        allocations[fiveTuple] = allocation
         statistics.packetsRelayedToClients += 1
         statistics.bytesRelayed += bytes.count
-        if let number = allocation.channelByPeer[peer], let channel = allocation.channels[number], now < channel.expiry
-        {
+        switch delivery {
+        case .channel(let number):
             let frame = ChannelData.encode(channel: number, payload: bytes, padded: fiveTuple.transport == .tcp)
             actions.append(.sendToClient(fiveTuple, frame))
-        } else {
+        case .dataIndication:
             var indication = STUNMessage(type: .indication(.data), transactionID: .random(using: &random))
             indication.append(XORPeerAddress(peer))
             indication.append(DataAttribute(bytes))

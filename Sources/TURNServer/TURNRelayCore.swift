@@ -9,7 +9,9 @@ import TURN
 /// All state lives on one event loop: every handler and callback that touches it runs there
 /// (`eventLoop.preconditionInEventLoop()` guards the entry points), which is why the unchecked
 /// `Sendable` is sound. One loop keeps the relay path free of locks; the kernel batches with
-/// recvmmsg/sendmmsg.
+/// recvmmsg/sendmmsg. Each readiness event gets one recvmmsg (`maxMessagesPerRead` 1): at media
+/// rates a second call would almost always find the socket empty, and epoll, level-triggered,
+/// reports a socket again if more than one batch was waiting.
 final class TURNRelayCore: @unchecked Sendable {
     let eventLoop: any EventLoop
     let logger: Logger
@@ -144,6 +146,7 @@ final class TURNRelayCore: @unchecked Sendable {
     private func bindRelay(_ relayPort: UInt16) {
         let bind = DatagramBootstrap(group: eventLoop)
             .channelOption(.datagramVectorReadMessageCount, value: datagramsPerRead)
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * datagramsPerRead))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {

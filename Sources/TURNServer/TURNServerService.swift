@@ -81,6 +81,7 @@ public final class TURNServerService: Service, Sendable {
         let listener = try await DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: configuration.datagramsPerRead)
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelOption(
                 .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * configuration.datagramsPerRead)
             )

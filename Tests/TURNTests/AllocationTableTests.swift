@@ -212,6 +212,57 @@ import Testing
             ).isEmpty)
     }
 
+    /// Two clients relaying through this server reach each other without leaving it: a channel
+    /// from Alice to Bob's relayed address comes out as ChannelData (or a Data indication) to
+    /// Bob, from Alice's relayed address, and only once Bob has a permission for it.
+    @Test func relayToRelayStaysInside() throws {
+        var table = makeTable()
+        var alice = ScriptedClient()
+        var bob = ScriptedClient()
+        bob.tuple.client.port = 40001
+        bob.credentials = TURNCredentials.mint(secret: secret, peerID: "bob", now: start, ttl: 3600)
+        let alicePort = try alice.allocate(on: &table)
+        let bobPort = try bob.allocate(on: &table)
+        let aliceRelay = TransportAddress(ip: serverAddress.ip, port: alicePort)
+        let bobRelay = TransportAddress(ip: serverAddress.ip, port: bobPort)
+        let bind = alice.request(.channelBind) {
+            $0.append(ChannelNumber(0x4001))
+            $0.append(XORPeerAddress(bobRelay))
+        }
+        #expect(
+            table.clientDatagramReceived(bind, from: alice.tuple, now: start).single?.clientMessage?.type
+                == .success(.channelBind))
+        let frame = ChannelData.encode(channel: 0x4001, payload: [1, 2, 3], padded: false)
+
+        // Bob has not permitted Alice yet: nothing reaches him, nothing leaves the server.
+        #expect(table.clientDatagramReceived(frame, from: alice.tuple, now: start).isEmpty)
+
+        let permission = bob.request(.createPermission) { $0.append(XORPeerAddress(aliceRelay)) }
+        _ = table.clientDatagramReceived(permission, from: bob.tuple, now: start)
+        let delivered = try #require(table.clientDatagramReceived(frame, from: alice.tuple, now: start).single)
+        let indication = try #require(delivered.clientMessage)
+        guard case .sendToClient(let tuple, _) = delivered, tuple == bob.tuple else {
+            Issue.record("expected a datagram to Bob, got \(delivered)")
+            return
+        }
+        #expect(indication.type == .indication(.data))
+        #expect(try indication.attribute(XORPeerAddress.self)?.address == aliceRelay)
+        #expect(try indication.attribute(DataAttribute.self)?.bytes == [1, 2, 3])
+
+        // With Bob's channel to Alice, the same packet arrives as ChannelData.
+        let bobBind = bob.request(.channelBind) {
+            $0.append(ChannelNumber(0x4002))
+            $0.append(XORPeerAddress(aliceRelay))
+        }
+        _ = table.clientDatagramReceived(bobBind, from: bob.tuple, now: start)
+        #expect(
+            table.clientDatagramReceived(frame, from: alice.tuple, now: start) == [
+                .sendToClient(bob.tuple, ChannelData.encode(channel: 0x4002, payload: [1, 2, 3], padded: false))
+            ])
+        #expect(table.statistics.packetsRelayedToPeers == 3)
+        #expect(table.statistics.packetsRelayedToClients == 2)
+    }
+
     /// A channel cannot be rebound to another peer, nor a peer to another channel, and numbers
     /// outside 0x4000...0x7FFF are refused.
     @Test func channelBindRules() throws {
