@@ -536,6 +536,19 @@ def summarize(trials: list[Trial]) -> dict:
             rows["runtime_ratio"] = rows["parley"]["runtime_us_per_packet"] / max(
                 1e-9, rows["coturn"]["runtime_us_per_packet"]
             )
+            # The two trials of one repetition run back to back, so their ratio is the least
+            # exposed to the machine's drift between repetitions; its spread shows that drift.
+            paired = []
+            for repetition in sorted({trial.repetition for trial in trials if trial.profile == profile}):
+                pair = {
+                    trial.server: trial
+                    for trial in trials
+                    if trial.profile == profile and trial.repetition == repetition
+                }
+                if "parley" in pair and "coturn" in pair and pair["coturn"].cpu_us_per_packet > 0:
+                    paired.append(pair["parley"].cpu_us_per_packet / pair["coturn"].cpu_us_per_packet)
+            if paired:
+                rows["paired_ratios"] = paired
         summary[profile] = rows
     return summary
 
@@ -580,12 +593,17 @@ def markdown(result: dict) -> str:
                 f"{row['runtime_us_per_packet']:.1f} | {row['loss_percent']:.2f} % | "
                 f"{row['jitter_ms']:.2f} / {row['jitter_max_ms']} ms | {row['rtt_ms']:.2f} ms |"
             )
-    lines += ["", "| profile | Parley / coturn, CPU per relayed packet | target |", "|---|---|---|"]
+    lines += [
+        "",
+        "| profile | Parley / coturn, CPU per relayed packet | each repetition's pair (back to back) | target |",
+        "|---|---|---|---|",
+    ]
     for profile, rows in result["summary"].items():
         if "ratio" in rows:
             verdict = "met" if rows["ratio"] <= 0.8 else "missed"
+            paired = ", ".join(f"{ratio:.2f}×" for ratio in rows.get("paired_ratios", []))
             lines.append(f"| {profile} | **{rows['ratio']:.2f}×** (schedstat: {rows['runtime_ratio']:.2f}×) "
-                         f"| ≤ 0.8× ({verdict}) |")
+                         f"| {paired} | ≤ 0.8× ({verdict}) |")
     lines += [
         "",
         "## Every trial",
@@ -632,6 +650,8 @@ def main() -> int:
     if arguments.report_only:
         result = json.loads((arguments.out / "results.json").read_text())
         result["notes"] = arguments.notes.read_text() if arguments.notes and arguments.notes.exists() else ""
+        # Recomputed, so a report written by an older version of this script gains newer figures.
+        result["summary"] = summarize([Trial(**trial) for trial in result["trials"]])
         write_report(result, arguments)
         return 0
 

@@ -63,6 +63,9 @@ def test_turn_benchmark_runs_both_servers(tmp_path: Path) -> None:
             assert number(summary[server]["loss_percent"]), summary
             assert number(summary[server]["jitter_ms"]), summary
         assert number(summary["runtime_ratio"]) and summary["runtime_ratio"] > 0, summary
+        # One repetition: one back-to-back pair, its ratio the same as the medians' ratio.
+        assert len(summary["paired_ratios"]) == 1, summary
+        assert abs(summary["paired_ratios"][0] - summary["ratio"]) < 1e-9, summary
 
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| audio" in report and "| video" in report
