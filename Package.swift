@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Pure: TURN allocations (RFC 8656) driven by packets and time passed in.
         .target(name: "TURN", dependencies: ["STUN", .product(name: "Crypto", package: "swift-crypto")]),
+        // Pure: the ICE-lite agent of the media engine (RFC 8445, consent per RFC 7675).
+        .target(name: "ICE", dependencies: ["STUN"]),
         // Pure: SDP offers and answers (RFC 8866, 8829, 8843) for the media engine. No IO.
         .target(name: "SDP"),
         // IO: the STUN/TURN listeners and relay sockets on SwiftNIO.
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(name: "ParleySignalingTests", dependencies: ["ParleySignaling"]),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TURNTests", dependencies: ["TURN"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE"]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "TURNServerTests", dependencies: ["TURNServer"]),
         .testTarget(

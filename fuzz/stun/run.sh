@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the STUN decoder fuzz target with libFuzzer and AddressSanitizer and runs it.
+# Builds the STUN decoder (and ICE-lite agent) fuzz target with libFuzzer and AddressSanitizer and runs it.
 # Usage: fuzz/stun/run.sh [seconds]   (default 60)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +16,6 @@ swiftc -parse-as-library -module-name Crypto -emit-module -emit-library -static 
 # shellcheck disable=SC2046
 swiftc -sanitize=fuzzer,address -parse-as-library -module-name STUN -O -g \
     -I "$out" -L "$out" -lCrypto \
-    $(find "$root/Sources/STUN" -name '*.swift') "$here/main.swift" -o "$out/fuzz-stun"
+    $(find "$root/Sources/STUN" "$root/Sources/ICE" -name '*.swift') "$here/main.swift" -o "$out/fuzz-stun"
 
 "$out/fuzz-stun" -max_total_time="$seconds" -max_len=2048 "$out/work-corpus" "$here/corpus"
