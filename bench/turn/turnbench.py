@@ -610,7 +610,8 @@ def markdown(result: dict) -> str:
         "",
         "In order of running. CPU ticks are 1/{} s; idle CPU (schedstat) is the server alone just before "
         "the load; core 0 busy is everything that ran on the server's core in the window (the server, "
-        "kernel work, anything else on the machine).".format(CLOCK_TICKS),
+        "kernel work, anything else on the machine), from /proc/stat's per-tick sampling, which undercounts "
+        "short bursts such as a relay's.".format(CLOCK_TICKS),
         "",
         "| profile | server | rep | window s | packets | CPU ticks | µs/pkt | schedstat µs/pkt | server CPU | "
         "core 0 busy | idle CPU | loss | jitter ms |",
