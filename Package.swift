@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "STUN", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Pure: TURN allocations (RFC 8656) driven by packets and time passed in.
         .target(name: "TURN", dependencies: ["STUN", .product(name: "Crypto", package: "swift-crypto")]),
+        // Pure: RTP and RTCP packets (RFC 3550, 4585, 5104, 8285), demultiplexing (RFC 7983). No IO.
+        .target(name: "RTP"),
         // Pure: the ICE-lite agent of the media engine (RFC 8445, consent per RFC 7675).
         .target(name: "ICE", dependencies: ["STUN"]),
         // Pure: SDP offers and answers (RFC 8866, 8829, 8843) for the media engine. No IO.
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "ParleySignalingTests", dependencies: ["ParleySignaling"]),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TURNTests", dependencies: ["TURN"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "ICETests", dependencies: ["ICE"]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
         .testTarget(name: "TURNServerTests", dependencies: ["TURNServer"]),
