@@ -78,46 +78,15 @@ public final class TURNServerService: Service, Sendable {
             eventLoop: eventLoop, table: AllocationTable(configuration: turn), relayHost: relayHost,
             datagramsPerRead: configuration.datagramsPerRead, logger: logger)
 
-        let listener = try await DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.datagramVectorReadMessageCount, value: configuration.datagramsPerRead)
-            .channelOption(.maxMessagesPerRead, value: 1)
-            .channelOption(
-                .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * configuration.datagramsPerRead)
-            )
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientDatagramHandler(core: core))
-                }
-            }
-            .bind(host: configuration.host, port: configuration.port).get()
+        let (listener, server) = try await bindListeners(core: core)
         let udpPort = listener.localAddress?.port ?? configuration.port
-
-        var server: (any Channel)?
-        if configuration.tcp {
-            do {
-                server = try await ServerBootstrap(group: eventLoop)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(STUNFrameDecoder()))
-                            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(core: core))
-                        }
-                    }
-                    .bind(host: configuration.host, port: udpPort).get()
-            } catch {
-                listener.close(promise: nil)
-                throw error
-            }
-        }
 
         var policy = configuration.policy
         policy.serverPorts.insert(UInt16(udpPort))
         for text in [configuration.host, relayHost, configuration.publicIP].compactMap({ $0 }) {
             if let ip = IPAddress(text) { policy.serverAddresses.insert(ip) }
         }
-        try await eventLoop.submit { core.attachListener(listener, policy: policy) }.get()
+        try await eventLoop.submit { [policy] in core.attachListener(listener, policy: policy) }.get()
         let addresses = TURNServerAddresses(
             udpPort: udpPort, tcpPort: server?.localAddress?.port, relayAddress: relayAddress)
         logger.info(
@@ -128,6 +97,52 @@ public final class TURNServerService: Service, Sendable {
             ])
         started.succeed(addresses)
         return (core, server)
+    }
+
+    /// Tries for a free port when the configured one is 0; beyond this, the error stands.
+    static let maximumBindAttempts = 8
+
+    /// Binds the UDP listener and, on the same port, the TCP one. With port 0 the UDP bind picks
+    /// a free UDP port, which a busy machine may have in use for TCP: then both are tried again
+    /// on another port, rather than the whole server failing to start.
+    private func bindListeners(core: TURNRelayCore) async throws -> (any Channel, (any Channel)?) {
+        var attempt = 1
+        while true {
+            let listener = try await DatagramBootstrap(group: eventLoop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.datagramVectorReadMessageCount, value: configuration.datagramsPerRead)
+                .channelOption(.maxMessagesPerRead, value: 1)
+                .channelOption(
+                    .recvAllocator,
+                    value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * configuration.datagramsPerRead)
+                )
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ClientDatagramHandler(core: core))
+                    }
+                }
+                .bind(host: configuration.host, port: configuration.port).get()
+            guard configuration.tcp else { return (listener, nil) }
+            let udpPort = listener.localAddress?.port ?? configuration.port
+            do {
+                let server = try await ServerBootstrap(group: eventLoop)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(STUNFrameDecoder()))
+                            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(core: core))
+                        }
+                    }
+                    .bind(host: configuration.host, port: udpPort).get()
+                return (listener, server)
+            } catch {
+                try? await listener.close()
+                guard configuration.port == 0, attempt < Self.maximumBindAttempts else { throw error }
+                logger.debug("TCP port taken, trying another", metadata: ["port": "\(udpPort)", "error": "\(error)"])
+                attempt += 1
+            }
+        }
     }
 
     /// `--public-ip` if set; else the relay bind address; else, for a wildcard bind, the first
