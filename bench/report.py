@@ -270,6 +270,22 @@ def storm_section(data: dict | None, lines: list[str]) -> None:
     lines.append("")
 
 
+def turn_headline(results: Path) -> list[str]:
+    """The date and the Parley / coturn table of the last TURN run, quoted from its own
+    RESULTS.md so this page shows the figure without a second copy of how it was measured."""
+    if not results.exists():
+        return []
+    text = results.read_text().splitlines()
+    date = next((line[len("- Date: ") :] for line in text if line.startswith("- Date: ")), "unknown date")
+    start = next((i for i, line in enumerate(text) if line.startswith("| profile | Parley / coturn")), None)
+    if start is None:
+        return []
+    end = start
+    while end < len(text) and text[end].startswith("|"):
+        end += 1
+    return [f"The last TURN run ([turn/RESULTS.md](turn/RESULTS.md), {date}), CPU per relayed packet:", "", *text[start:end], ""]
+
+
 OTHER_BENCHMARKS = """\
 ## Other benchmarks
 
@@ -374,6 +390,7 @@ def main() -> None:
         lines.append("")
     lines.extend(body)
     lines.append(OTHER_BENCHMARKS)
+    lines += turn_headline(Path(__file__).resolve().parent / "turn" / "RESULTS.md")
     lines.append(METHOD)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))

@@ -595,12 +595,16 @@ def markdown(result: dict) -> str:
             )
     lines += [
         "",
-        "| profile | Parley / coturn, CPU per relayed packet | each repetition's pair (back to back) | target |",
+        "| profile | Parley / coturn, CPU per relayed packet | each repetition's pair (back to back) | "
+        "target (judged on the worse of the medians' ratio and the pairs' median) |",
         "|---|---|---|---|",
     ]
     for profile, rows in result["summary"].items():
         if "ratio" in rows:
-            verdict = "met" if rows["ratio"] <= 0.8 else "missed"
+            # Judged on the median of the back-to-back pairs too: a ratio of medians can pass
+            # only because one server's trials fell in the machine's slow stretches.
+            judged = max(rows["ratio"], statistics.median(rows.get("paired_ratios") or [rows["ratio"]]))
+            verdict = "met" if judged <= 0.8 else "missed"
             paired = ", ".join(f"{ratio:.2f}×" for ratio in rows.get("paired_ratios", []))
             lines.append(f"| {profile} | **{rows['ratio']:.2f}×** (schedstat: {rows['runtime_ratio']:.2f}×) "
                          f"| {paired} | ≤ 0.8× ({verdict}) |")
