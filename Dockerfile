@@ -2,6 +2,10 @@
 #   docker build -t parley .
 #   docker run --rm -p 8080:8080 parley
 FROM swift:6.2-bookworm AS build
+# The media engine's DTLS (OpenSSL) and SRTP (libsrtp2) come from Debian.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libssl-dev libsrtp2-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -12,13 +16,13 @@ RUN swift build -c release --static-swift-stdlib --product parley \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 libsrtp2-1 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /var/lib/parley --create-home parley
 COPY --from=build /out/parley /usr/local/bin/parley
 USER parley
 WORKDIR /var/lib/parley
-EXPOSE 8080 3478/tcp 3478/udp
+EXPOSE 8080 3478/tcp 3478/udp 7882/udp
 # TURN relays use one UDP port each from this range (--turn-relay-ports): publish it too,
 # e.g. docker run -p 8080:8080 -p 3478:3478/udp -p 3478:3478 -p 49160-49200:49160-49200/udp
 #      -e PARLEY_TURN_RELAY_PORTS=49160-49200 -e PARLEY_PUBLIC_IP=203.0.113.10 parley

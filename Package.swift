@@ -37,11 +37,33 @@ let package = Package(
         .target(name: "ICE", dependencies: ["STUN"]),
         // Pure: SDP offers and answers (RFC 8866, 8829, 8843) for the media engine. No IO.
         .target(name: "SDP"),
+        // The media engine's C: OpenSSL for DTLS, libsrtp2 for SRTP (Debian's libssl-dev,
+        // libsrtp2-dev). Only MediaCrypto imports them; no unsafe pointer leaves it.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .target(name: "MediaCrypto", dependencies: ["COpenSSL", "CSRTP"]),
+        // Pure (sans-IO, no clock): the echo session, ICE + DTLS + SRTP + RTP/RTCP for one browser.
+        .target(name: "MediaEngine", dependencies: ["ICE", "SDP", "RTP", "STUN", "MediaCrypto"]),
+        // NIO socket addresses to and from the pure targets' TransportAddress.
+        .target(
+            name: "TransportAddressNIO", dependencies: ["STUN", .product(name: "NIOCore", package: "swift-nio")]),
+        // IO: the media engine's UDP port on SwiftNIO, running EchoSessions.
+        .target(
+            name: "MediaServer",
+            dependencies: [
+                "MediaEngine", "MediaCrypto", "ICE", "SDP", "STUN", "TransportAddressNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // IO: the STUN/TURN listeners and relay sockets on SwiftNIO.
         .target(
             name: "TURNServer",
             dependencies: [
-                "TURN",
+                "TURN", "TransportAddressNIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -56,6 +78,7 @@ let package = Package(
             dependencies: [
                 "ParleySignaling",
                 "TURNServer",
+                "MediaServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -108,6 +131,9 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "ICETests", dependencies: ["ICE"]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"]),
+        .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto"]),
+        .testTarget(
+            name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaCrypto", "ICE", "SDP", "RTP", "STUN"]),
         .testTarget(name: "TURNServerTests", dependencies: ["TURNServer"]),
         .testTarget(
             name: "ParleyServerTests",

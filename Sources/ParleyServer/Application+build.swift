@@ -19,9 +19,12 @@ import UnixSignals
 public func buildApplication(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
-    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
+    onMediaRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    try await buildParts(configuration, logger: logger, onServerRunning: onServerRunning).application
+    try await buildParts(
+        configuration, logger: logger, onServerRunning: onServerRunning, onMediaRunning: onMediaRunning
+    ).application
 }
 
 /// Runs Parley until SIGTERM or SIGINT. The first signal starts a graceful drain (no new
@@ -30,9 +33,11 @@ public func buildApplication(
 public func runParley(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
-    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
+    onMediaRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws {
-    let parts = try await buildParts(configuration, logger: logger, onServerRunning: onServerRunning)
+    let parts = try await buildParts(
+        configuration, logger: logger, onServerRunning: onServerRunning, onMediaRunning: onMediaRunning)
     let group = ServiceGroup(
         configuration: ServiceGroupConfiguration(
             services: [
@@ -61,7 +66,8 @@ func joinTokenSecret(_ configuration: ParleyConfiguration, store: some RoomStore
 private func buildParts(
     _ configuration: ParleyConfiguration,
     logger: Logger,
-    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void,
+    onMediaRunning: @escaping @Sendable (_ port: Int) async -> Void
 ) async throws -> (application: some ApplicationProtocol, relay: SignalingRelay) {
     let store = try await openStore(configuration, logger: logger)
     let knownRooms: [RoomName: RoomSettings]
@@ -87,6 +93,7 @@ private func buildParts(
         configuration: configuration, knownRooms: knownRooms, chatHistory: chatHistory, tokens: tokens,
         turnCredentials: turnCredentials, metrics: metrics)
     let webClient = WebClient(webRoot: configuration.webRoot)
+    let media = try makeMediaService(configuration)
 
     let router = Router(context: ParleyRequestContext.self)
     router.get("/") { _, _ in
@@ -123,6 +130,7 @@ private func buildParts(
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
+    if let media { EchoEndpoint(media: media).register(on: router, webClient: webClient) }
     AdminAPI(relay: relay, adminToken: configuration.adminToken, passwordHashCost: configuration.passwordHashCost)
         .register(on: router)
     router.get("/:file") { _, context in
@@ -186,6 +194,9 @@ private func buildParts(
             logger: logger),
         SignalingShutdown(relay: relay))
     app.addServices(turnServices)
+    if let media {
+        app.addServices(media, MediaPublisher(service: media, metrics: metrics, onMediaRunning: onMediaRunning))
+    }
     return (app, relay)
 }
 
@@ -305,7 +316,7 @@ private struct RoomPersistence: Service {
 }
 
 extension WebClient {
-    fileprivate func page(_ name: String) throws -> Response {
+    func page(_ name: String) throws -> Response {
         guard let response = response(for: name) else { throw HTTPError(.notFound) }
         return response
     }

@@ -142,6 +142,24 @@ extension ParleyConfiguration {
             apply: { $0.httpIdleTimeout = .seconds(try integer($1, in: 1...3_600)) },
             current: { "\($0.httpIdleTimeout.components.seconds)" }),
         Setting(
+            name: "media", isSecret: false, isList: false,
+            apply: { $0.media.enabled = try boolean($1) }, current: { $0.media.enabled ? "on" : "off" }),
+        Setting(
+            name: "media-port", isSecret: false, isList: false,
+            apply: { $0.media.port = try integer($1, in: 0...65_535) }, current: { "\($0.media.port)" }),
+        Setting(
+            name: "media-host", isSecret: false, isList: false,
+            apply: { configuration, values in
+                let text = try nonEmpty(values)
+                guard IPAddress(text) != nil else { throw SettingError(reason: "'\(text)' is not an IP address") }
+                configuration.media.host = text
+            },
+            current: { $0.media.host }),
+        Setting(
+            name: "echo-sessions", isSecret: false, isList: false,
+            apply: { $0.media.maximumEchoSessions = try integer($1, in: 0...10_000) },
+            current: { "\($0.media.maximumEchoSessions)" }),
+        Setting(
             name: "turn", isSecret: false, isList: false,
             apply: { configuration, values in
                 let on = try boolean(values)

@@ -51,6 +51,8 @@ public struct ParleyConfiguration: Sendable {
     public var passwordHashCost: Int = PasswordHasher.defaultLogRounds
     /// The STUN/TURN relay browsers get in `joined.iceServers`.
     public var turn = TURNSettings()
+    /// The media engine's UDP port and its echo service.
+    public var media = MediaSettings()
 
     public init(
         host: String = "127.0.0.1",

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import MediaServer
 import Prometheus
 import TURN
 
@@ -18,6 +19,11 @@ public struct ParleyMetrics: Sendable {
     private let turnPacketsRelayed: CoreMetrics.Gauge
     private let turnBytesRelayed: CoreMetrics.Gauge
     private let turnForbiddenPeers: CoreMetrics.Gauge
+    // Likewise from the media engine.
+    private let echoSessions: CoreMetrics.Gauge
+    private let echoSessionsStarted: CoreMetrics.Gauge
+    private let mediaPacketsEchoed: CoreMetrics.Gauge
+    private let mediaDatagramsUnrouted: CoreMetrics.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -30,6 +36,10 @@ public struct ParleyMetrics: Sendable {
         turnPacketsRelayed = CoreMetrics.Gauge(label: "parley_turn_packets_relayed", factory: factory)
         turnBytesRelayed = CoreMetrics.Gauge(label: "parley_turn_bytes_relayed", factory: factory)
         turnForbiddenPeers = CoreMetrics.Gauge(label: "parley_turn_forbidden_peer_attempts", factory: factory)
+        echoSessions = CoreMetrics.Gauge(label: "parley_media_echo_sessions", factory: factory)
+        echoSessionsStarted = CoreMetrics.Gauge(label: "parley_media_echo_sessions_started", factory: factory)
+        mediaPacketsEchoed = CoreMetrics.Gauge(label: "parley_media_packets_echoed", factory: factory)
+        mediaDatagramsUnrouted = CoreMetrics.Gauge(label: "parley_media_datagrams_unrouted", factory: factory)
     }
 
     func messageReceived(type: String) {
@@ -49,6 +59,13 @@ public struct ParleyMetrics: Sendable {
     func joinRejected(reason: String) {
         CoreMetrics.Counter(label: "parley_joins_rejected_total", dimensions: [("reason", reason)], factory: factory)
             .increment()
+    }
+
+    func recordMedia(_ statistics: MediaStatistics) {
+        echoSessions.record(statistics.activeSessions)
+        echoSessionsStarted.record(statistics.sessionsStarted)
+        mediaPacketsEchoed.record(statistics.packetsEchoed)
+        mediaDatagramsUnrouted.record(statistics.datagramsUnrouted)
     }
 
     func recordTURN(_ statistics: TURNStatistics) {

@@ -15,6 +15,14 @@ public struct AnswerOptions: Hashable, Sendable {
     public var sessionID: UInt64
     /// `o=` session version: the caller increases it with every new description.
     public var sessionVersion: UInt64
+    /// What the server sends on each section (by mid) that it sends on: its own SSRCs, so the
+    /// browser ties what it receives to a track of its own (RFC 5576, RFC 8830). A sending
+    /// section without an entry announces none, and the browser must go by the mid.
+    public var outgoing: [String: OutgoingStream] = [:]
+    /// The `a=msid` stream id of everything the server sends: one remote MediaStream.
+    public var mediaStreamID = "parley"
+    /// The RTCP CNAME of the server's SSRCs (RFC 7022): one per session ties them for lip sync.
+    public var canonicalName = "parley"
 
     public init(
         iceUsernameFragment: String, icePassword: String, fingerprint: Fingerprint, candidates: [Candidate],
@@ -26,6 +34,18 @@ public struct AnswerOptions: Hashable, Sendable {
         self.candidates = candidates
         self.sessionID = sessionID
         self.sessionVersion = sessionVersion
+    }
+}
+
+/// The server's SSRCs for one section: the media stream and, when RTX was agreed, its
+/// retransmission stream (RFC 4588), paired by `a=ssrc-group:FID`.
+public struct OutgoingStream: Hashable, Sendable {
+    public var ssrc: UInt32
+    public var rtxSSRC: UInt32?
+
+    public init(ssrc: UInt32, rtxSSRC: UInt32? = nil) {
+        self.ssrc = ssrc
+        self.rtxSSRC = rtxSSRC
     }
 }
 

@@ -93,6 +93,15 @@ public struct EchoAnswer: Hashable, Sendable {
             ]
             attributes += plan.extensions.map(SDPAttribute.extensionMap)
             attributes.append(.direction(plan.direction))
+            var outgoing: OutgoingStream?
+            if plan.direction == .sendrecv || plan.direction == .sendonly, let stream = options.outgoing[mid] {
+                // RTX only if a codec of this section has it; else the browser would expect a
+                // repair stream that never comes.
+                let hasRTX = plan.codecs.contains { $0.rtxPayloadType != nil }
+                let announced = OutgoingStream(ssrc: stream.ssrc, rtxSSRC: hasRTX ? stream.rtxSSRC : nil)
+                attributes += Self.sourceAttributes(announced, mid: mid, options: options)
+                outgoing = announced
+            }
             let rtcpMux = offered.attributes.contains(.rtcpMux)
             let rtcpReducedSize = offered.attributes.contains(.rtcpReducedSize)
             if rtcpMux { attributes.append(.rtcpMux) }
@@ -128,7 +137,7 @@ public struct EchoAnswer: Hashable, Sendable {
                 NegotiatedMedia(
                     mid: mid, kind: offered.kind, direction: plan.direction, codecs: plan.codecs,
                     headerExtensions: plan.extensions, remoteSSRCs: offered.ssrcs, remoteSSRCGroups: offered.ssrcGroups,
-                    rtcpMux: rtcpMux, rtcpReducedSize: rtcpReducedSize))
+                    rtcpMux: rtcpMux, rtcpReducedSize: rtcpReducedSize, outgoing: outgoing))
         }
 
         var sessionAttributes: [SDPAttribute] = []
@@ -143,6 +152,23 @@ public struct EchoAnswer: Hashable, Sendable {
         self.negotiated = NegotiatedSession(
             media: negotiated, bundle: bundle, remoteICEUsernameFragment: remote.ufrag,
             remoteICEPassword: remote.password, remoteFingerprints: remote.fingerprints)
+    }
+
+    /// `a=msid`, then `a=ssrc-group:FID` and `a=ssrc` lines (cname and msid for each SSRC), in
+    /// the order Chromium writes its own.
+    private static func sourceAttributes(_ stream: OutgoingStream, mid: String, options: AnswerOptions)
+        -> [SDPAttribute]
+    {
+        let msid = MediaStreamID(streamID: options.mediaStreamID, trackID: "\(options.mediaStreamID)-\(mid)")
+        let ssrcs = [stream.ssrc] + (stream.rtxSSRC.map { [$0] } ?? [])
+        var attributes: [SDPAttribute] = [.msid(msid)]
+        if ssrcs.count == 2 { attributes.append(.ssrcGroup(SSRCGroup(semantics: "FID", ssrcs: ssrcs))) }
+        for ssrc in ssrcs {
+            attributes.append(.ssrc(SSRCAttribute(ssrc: ssrc, attribute: "cname", value: options.canonicalName)))
+            attributes.append(
+                .ssrc(SSRCAttribute(ssrc: ssrc, attribute: "msid", value: "\(msid.streamID) \(msid.trackID ?? "")")))
+        }
+        return attributes
     }
 
     /// What to do with one offered section.

@@ -42,11 +42,13 @@ public struct NegotiatedMedia: Hashable, Sendable {
     public var remoteSSRCGroups: [SSRCGroup]
     public var rtcpMux: Bool
     public var rtcpReducedSize: Bool
+    /// The SSRCs the answer announced for what the server sends here, if it sends.
+    public var outgoing: OutgoingStream?
 
     public init(
         mid: String, kind: MediaKind, direction: MediaDirection, codecs: [NegotiatedCodec],
         headerExtensions: [ExtensionMap], remoteSSRCs: [UInt32], remoteSSRCGroups: [SSRCGroup], rtcpMux: Bool,
-        rtcpReducedSize: Bool
+        rtcpReducedSize: Bool, outgoing: OutgoingStream? = nil
     ) {
         self.mid = mid
         self.kind = kind
@@ -57,6 +59,7 @@ public struct NegotiatedMedia: Hashable, Sendable {
         self.remoteSSRCGroups = remoteSSRCGroups
         self.rtcpMux = rtcpMux
         self.rtcpReducedSize = rtcpReducedSize
+        self.outgoing = outgoing
     }
 
     /// Retransmission payload type → the payload type it repairs (the `apt=` parameter of RFC 4588 section 8).

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import STUN
 import TURN
+import TransportAddressNIO
 
 /// Owns the ``AllocationTable`` and every socket, and runs the table's actions.
 ///

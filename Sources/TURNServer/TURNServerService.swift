@@ -5,6 +5,7 @@ import NIOPosix
 import STUN
 import ServiceLifecycle
 import TURN
+import TransportAddressNIO
 
 /// Parley's STUN/TURN server (RFC 8489, RFC 8656) as a `Service`: a UDP listener and a TCP
 /// listener on the same port, one UDP socket per relay port, all feeding the pure

@@ -35,10 +35,16 @@ struct Serve: AsyncParsableCommand {
         let configuration = try options.resolve()
         bootstrapLogging(configuration)
         let host = configuration.host
-        try await runParley(configuration, logger: Logger(label: "parley")) { port in
-            // One stable line on stdout, for people and for scripts that started us on port 0.
-            FileHandle.standardOutput.write(Data("Parley listening on http://\(host):\(port)\n".utf8))
-        }
+        let mediaHost = configuration.media.host
+        try await runParley(
+            configuration, logger: Logger(label: "parley"),
+            onServerRunning: { port in
+                // One stable line on stdout, for people and for scripts that started us on port 0.
+                FileHandle.standardOutput.write(Data("Parley listening on http://\(host):\(port)\n".utf8))
+            },
+            onMediaRunning: { port in
+                FileHandle.standardOutput.write(Data("Parley media on udp://\(mediaHost):\(port)\n".utf8))
+            })
     }
 
     private func bootstrapLogging(_ configuration: ParleyConfiguration) {
@@ -193,6 +199,18 @@ struct ServerOptions: ParsableArguments {
     @Flag(help: "Let TURN relay to private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).")
     var turnAllowPrivate = false
 
+    @Option(help: "Run the media engine (its UDP port and the /echo test service): on or off. (default: on)")
+    var media: String?
+
+    @Option(help: "UDP port for all media of the media engine; 0 picks one. (default: 7882)")
+    var mediaPort: String?
+
+    @Option(help: "Address the media engine's UDP port binds. (default: 0.0.0.0, every interface)")
+    var mediaHost: String?
+
+    @Option(help: "Most echo sessions (/echo) at once. (default: 32)")
+    var echoSessions: String?
+
     @Option(help: "Serve the web client from this folder instead of the built-in copy (client development).")
     var webRoot: String?
 
@@ -236,6 +254,10 @@ struct ServerOptions: ParsableArguments {
             "turn-external": turnExternal,
             "turn-allow-peer": turnAllowPeers,
             "turn-allow-private": turnAllowPrivate ? ["true"] : [],
+            "media": media.map { [$0] } ?? [],
+            "media-port": mediaPort.map { [$0] } ?? [],
+            "media-host": mediaHost.map { [$0] } ?? [],
+            "echo-sessions": echoSessions.map { [$0] } ?? [],
             "web-root": webRoot.map { [$0] } ?? [],
             "log-level": logLevel.map { [$0] } ?? [],
             "log-format": logFormat.map { [$0] } ?? [],

@@ -28,6 +28,8 @@ func withParley<Value: Sendable>(
     if configuration.turn.port != 0 {
         configuration.turn.mode = .off
     }
+    // Nor the media port, 7882.
+    configuration.media.port = 0
     let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "parley-test")
     logger.logLevel = .warning
@@ -80,6 +82,21 @@ struct TestServer: Sendable {
         let (data, response) = try await URLSession.shared.data(from: url)
         let http = response as! HTTPURLResponse
         return (http.statusCode, http.value(forHTTPHeaderField: "Content-Type"), String(decoding: data, as: UTF8.self))
+    }
+
+    /// Any HTTP request; the status, the response's headers and its body as text.
+    func request(
+        _ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]
+    ) async throws -> (status: Int, headers: [String: String], body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.httpBody = body.map { Data($0.utf8) }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for case (let name as String, let value as String) in http.allHeaderFields { fields[name.lowercased()] = value }
+        return (http.statusCode, fields, String(decoding: data, as: UTF8.self))
     }
 }
 

@@ -334,4 +334,27 @@ import Testing
         #expect(candidate.attributeValue == "2 1 udp \(126 << 24 | 10 << 8 | 255) ::1 5 typ host")
         #expect(Connection(ipAddress: "::1").addressType == "IP6")
     }
+
+    /// With server SSRCs given, each sending section announces them (msid, FID group, cname),
+    /// and the negotiated session carries them; a section without RTX gets no RTX SSRC.
+    @Test func outgoingStreamsAreAnnounced() throws {
+        var options = Server.options
+        options.outgoing = [
+            "0": OutgoingStream(ssrc: 1111, rtxSSRC: 1112), "1": OutgoingStream(ssrc: 2222, rtxSSRC: 2223),
+        ]
+        let echo = try EchoAnswer(offer: try SessionDescription(parsing: Offers.chromium), options: options)
+        let text = lines(echo.answer.serialized())
+        let video = text.split(separator: "m=video").last.map(Array.init) ?? []
+        let audio = Array(text.drop { !$0.hasPrefix("m=audio") }.prefix { !$0.hasPrefix("m=video") })
+        #expect(audio.contains("a=msid:parley parley-0"))
+        #expect(audio.contains("a=ssrc:1111 cname:parley"))
+        #expect(audio.contains("a=ssrc:1111 msid:parley parley-0"))
+        // Opus has no RTX in the offer: no repair stream is announced for audio.
+        #expect(!audio.contains { $0.contains("1112") })
+        #expect(video.contains("a=msid:parley parley-1"))
+        #expect(video.contains("a=ssrc-group:FID 2222 2223"))
+        #expect(video.contains("a=ssrc:2223 cname:parley"))
+        #expect(echo.negotiated.media(mid: "0")?.outgoing == OutgoingStream(ssrc: 1111))
+        #expect(echo.negotiated.media(mid: "1")?.outgoing == OutgoingStream(ssrc: 2222, rtxSSRC: 2223))
+    }
 }

@@ -1,6 +1,5 @@
 import NIOCore
 import STUN
-import TURN
 
 #if canImport(Glibc)
     import Glibc
@@ -8,9 +7,11 @@ import TURN
     import Darwin
 #endif
 
+/// Conversions between NIO's socket addresses and the pure targets' ``TransportAddress``, for
+/// the UDP services (TURN, media) that sit between the two.
 extension TransportAddress {
     /// Converts without going through text: this runs for every relayed packet.
-    init?(_ address: SocketAddress) {
+    public init?(_ address: SocketAddress) {
         switch address {
         case .v4(let v4):
             self.init(
@@ -26,7 +27,7 @@ extension TransportAddress {
 }
 
 extension SocketAddress {
-    init(_ address: TransportAddress) {
+    public init(_ address: TransportAddress) {
         switch address.ip {
         case .v4(let value):
             var sin = sockaddr_in()
@@ -44,14 +45,5 @@ extension SocketAddress {
             }
             self.init(sin6, host: "")
         }
-    }
-}
-
-extension UnixTime {
-    /// The wall clock, read by the IO shell only.
-    static func now() -> UnixTime {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return UnixTime(seconds: Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9)
     }
 }
