@@ -30,6 +30,8 @@ PARLEY_BENCH_ARGS = (
     "--max-connections-per-ip", "0",
     "--joins-per-minute", "1000000",
     "--drain-timeout", "0",
+    # Benchmarks run servers side by side with the test suite's: no fixed UDP port.
+    "--media-port", "0",
 )
 
 
