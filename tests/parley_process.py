@@ -2,7 +2,8 @@
 
 The server is started on a free port (``--port 0``) and prints
 ``Parley listening on http://127.0.0.1:PORT`` once it accepts connections; that line is how
-the tests learn the port, without sleeping.
+the tests learn the port, without sleeping. Its media engine's UDP port is picked the same way
+(``--media-port 0``) and learnt from ``Parley media on udp://HOST:PORT``.
 
 Environment:
   PARLEY_BIN       server binary (default: .build/debug/parley in the repository)
@@ -18,12 +19,18 @@ import re
 import signal
 import subprocess
 import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PARLEY_BIN = Path(os.environ.get("PARLEY_BIN", REPO / ".build" / "debug" / "parley"))
 START_TIMEOUT_S = 20
+# The media line may come just before or after the listening line (two services start side by
+# side); this is how long to wait for it once the server listens.
+MEDIA_LINE_TIMEOUT_S = 3
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+MEDIA = re.compile(r"Parley media on udp://(\S+):(\d+)\s*$")
 
 
 class ServerDidNotStart(Exception):
@@ -44,6 +51,9 @@ class ParleyProcess:
         if not any(argument.startswith("--turn") for argument in extra_args):
             # Servers run side by side in tests: their TURN ports must not collide either.
             command += ["--turn-port", "0"]
+        if not any(argument.startswith("--media") for argument in extra_args):
+            # The media engine's one UDP port must not collide between servers side by side.
+            command += ["--media-port", "0"]
         if not any(argument.startswith("--database") for argument in extra_args):
             # Keep nothing unless the test says where: servers side by side must not share the
             # default parley.sqlite in the working directory.
@@ -60,13 +70,14 @@ class ParleyProcess:
             text=True,
             bufsize=1,
         )
-        ports: queue.Queue[int] = queue.Queue()
+        # The media engine's UDP port, from its line; None when the server has no media engine
+        # (`--media off`, or a binary without one) or did not say in time.
+        self.media_port: int | None = None
+        self.media_host: str | None = None
+        lines: queue.Queue[tuple[str, int]] = queue.Queue()
         # Keep draining the output for the server's whole life so it never blocks on a full pipe.
-        threading.Thread(target=self._read, args=(ports,), daemon=True).start()
-        try:
-            port = ports.get(timeout=START_TIMEOUT_S)
-        except queue.Empty:
-            port = 0
+        threading.Thread(target=self._read, args=(lines,), daemon=True).start()
+        port = self._wait_for_lines(lines, expect_media=not _media_off(extra_args))
         if port == 0:
             self.stop()
             raise ServerDidNotStart("server did not say where it listens:\n" + "".join(self.output))
@@ -74,13 +85,39 @@ class ParleyProcess:
         self.base_url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/ws"
 
-    def _read(self, ports: queue.Queue[int]) -> None:
+    def _read(self, lines: queue.Queue[tuple[str, int]]) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.output.append(line)
             if match := LISTENING.search(line):
-                ports.put(int(match.group(1)))
-        ports.put(0)  # the process ended: stop waiting for a port
+                lines.put(("http", int(match.group(1))))
+            elif match := MEDIA.search(line):
+                self.media_host = match.group(1)
+                lines.put(("media", int(match.group(2))))
+        lines.put(("end", 0))  # the process ended: stop waiting
+
+    def _wait_for_lines(self, lines: queue.Queue[tuple[str, int]], expect_media: bool) -> int:
+        """The HTTP port (0 if the server ended or said nothing in time); sets ``media_port``
+        from a media line before it, or one within MEDIA_LINE_TIMEOUT_S after it."""
+        port = 0
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if port and (self.media_port is not None or not expect_media):
+                return port
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return port
+            try:
+                kind, value = lines.get(timeout=remaining)
+            except queue.Empty:
+                return port
+            if kind == "end":
+                return port
+            if kind == "http":
+                port = value
+                deadline = min(deadline, time.monotonic() + MEDIA_LINE_TIMEOUT_S)
+            elif kind == "media":
+                self.media_port = value
 
     def signal(self, signum: int = signal.SIGTERM) -> None:
         self.process.send_signal(signum)
@@ -97,6 +134,14 @@ class ParleyProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _media_off(arguments: Sequence[str]) -> bool:
+    """Whether the arguments turn the media engine off (`--media off` or `--media=off`)."""
+    for index, argument in enumerate(arguments):
+        if argument == "--media=off" or (argument == "--media" and arguments[index + 1 : index + 2] == ["off"]):
+            return True
+    return False
 
 
 def run_async(coroutine):

@@ -80,7 +80,8 @@ public final class SRTPContext {
         try grow(&packet, operation: "srtp_protect") { srtp_protect(session, $0, $1) }
     }
 
-    /// Authenticates and decrypts an SRTP packet in place; throws on a bad tag or a replay.
+    /// Authenticates and decrypts an SRTP packet in place; throws on a bad tag or a replay, after
+    /// which the packet is only fit to be dropped.
     public func unprotectRTP(_ packet: inout [UInt8]) throws(MediaCryptoError) {
         try RTPFraming.checkRTP(packet)
         try shrink(&packet, operation: "srtp_unprotect") { srtp_unprotect(session, $0, $1) }
@@ -92,7 +93,8 @@ public final class SRTPContext {
         try grow(&packet, operation: "srtp_protect_rtcp") { srtp_protect_rtcp(session, $0, $1) }
     }
 
-    /// Authenticates and decrypts an SRTCP packet in place; throws on a bad tag or a replay.
+    /// Authenticates and decrypts an SRTCP packet in place; throws on a bad tag or a replay, after
+    /// which the packet is only fit to be dropped.
     public func unprotectRTCP(_ packet: inout [UInt8]) throws(MediaCryptoError) {
         try RTPFraming.checkRTCP(packet)
         try shrink(&packet, operation: "srtp_unprotect_rtcp") { srtp_unprotect_rtcp(session, $0, $1) }
@@ -122,15 +124,15 @@ public final class SRTPContext {
         _ packet: inout [UInt8], operation: String,
         _ call: (UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> srtp_err_status_t
     ) throws(MediaCryptoError) {
-        let original = packet
         var length = Int32(packet.count)
         let status = packet.withUnsafeMutableBytes { bytes -> srtp_err_status_t in
             guard let base = bytes.baseAddress else { return srtp_err_status_bad_param }
             return call(base, &length)
         }
+        // On failure libsrtp may have decrypted part of it in place: the packet is only fit to be
+        // dropped, which is what every caller does. Keeping a copy to restore it would cost an
+        // allocation on every packet of the media path.
         guard status == srtp_err_status_ok, length >= 0, Int(length) <= packet.count else {
-            // libsrtp may have decrypted in place before failing; give the caller its bytes back.
-            packet = original
             throw .srtp(operation: operation, status: Int32(bitPattern: status.rawValue))
         }
         packet.removeSubrange(Int(length)...)

@@ -94,19 +94,22 @@ public final class EchoSession {
 
     // MARK: Events
 
-    /// A datagram arrived on the media port from `source`.
-    public func receive(_ datagram: [UInt8], from source: TransportAddress, now: ContinuousClock.Instant)
+    /// A datagram arrived on the media port from `source`. Consumed: an RTP packet is decrypted,
+    /// rewritten and encrypted again in the caller's own buffer, without a copy.
+    public func receive(_ datagram: consuming [UInt8], from source: TransportAddress, now: ContinuousClock.Instant)
         -> [EchoSessionOutput]
     {
         guard !isEnded else { return [] }
-        switch DatagramKind(classifying: datagram) {
-        case .stun: return stunReceived(datagram, from: source, now: now)
+        let kind = DatagramKind(classifying: datagram[...])
         // Everything but STUN only from addresses that proved they hold the ICE password: a
         // stranger who learns the port cannot reach DTLS or SRTP (RFC 8445 section 7.3).
-        case .dtls where ice.isAuthenticated(source): return dtlsReceived(datagram, from: source, now: now)
-        case .rtp where ice.isAuthenticated(source): return rtpReceived(datagram)
-        case .rtcp where ice.isAuthenticated(source): return rtcpReceived(datagram)
-        default: return []
+        guard kind == .stun || ice.isAuthenticated(source) else { return [] }
+        switch kind {
+        case .stun: return stunReceived(datagram, from: source, now: now)
+        case .dtls: return dtlsReceived(datagram, from: source, now: now)
+        case .rtp: return rtpReceived(datagram)
+        case .rtcp: return rtcpReceived(datagram)
+        case .unknown: return []
         }
     }
 
@@ -186,9 +189,9 @@ public final class EchoSession {
     /// Decrypts, moves the packet to the server's SSRC, encrypts, keeps it for NACKs, sends it
     /// back. Sequence numbers and timestamps stay: they are the browser's own, and an RTX
     /// packet's original sequence number then still names the right packet.
-    private func rtpReceived(_ datagram: [UInt8]) -> [EchoSessionOutput] {
+    private func rtpReceived(_ datagram: consuming [UInt8]) -> [EchoSessionOutput] {
         guard let inbound, let outbound, let destination = ice.selectedAddress else { return [] }
-        var packet = datagram
+        var packet = consume datagram
         do { try inbound.unprotectRTP(&packet) } catch {
             statistics.packetsUnauthenticated += 1
             return []
@@ -213,9 +216,9 @@ public final class EchoSession {
     /// browser in turn), keyframe requests go to the browser's encoder, and congestion feedback
     /// is reflected to the browser's sender. Reports (SR, RR) are read and dropped: the echo has
     /// no sending rate of its own to adapt.
-    private func rtcpReceived(_ datagram: [UInt8]) -> [EchoSessionOutput] {
+    private func rtcpReceived(_ datagram: consuming [UInt8]) -> [EchoSessionOutput] {
         guard let inbound, let outbound, let destination = ice.selectedAddress else { return [] }
-        var compound = datagram
+        var compound = consume datagram
         do { try inbound.unprotectRTCP(&compound) } catch {
             statistics.packetsUnauthenticated += 1
             return []

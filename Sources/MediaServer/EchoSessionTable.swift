@@ -20,6 +20,8 @@ final class EchoSessionTable: @unchecked Sendable {
 
     let eventLoop: any EventLoop
     private let logger: Logger
+    /// More than SRTP's largest authentication tag plus SRTCP's index.
+    static let trailerRoom = 32
     private var entries: [String: Entry] = [:]
     private var sessionByUfrag: [String: String] = [:]
     private var sessionByAddress: [TransportAddress: String] = [:]
@@ -71,8 +73,12 @@ final class EchoSessionTable: @unchecked Sendable {
             totals.datagramsUnrouted += 1
             return
         }
-        let bytes = Array(buffer.readableBytesView)
-        run(entry.session.receive(bytes, from: source, now: .now), sessionID: id)
+        // Room for the SRTP trailer up front: the echoed packet is re-encrypted in this same
+        // array, which then never has to grow into a second allocation.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(buffer.readableBytes + Self.trailerRoom)
+        bytes.append(contentsOf: buffer.readableBytesView)
+        run(entry.session.receive(consume bytes, from: source, now: .now), sessionID: id)
     }
 
     /// Runs every session's timers whose deadline has passed.
