@@ -86,7 +86,15 @@ public final class EchoSession {
     /// When ``poll(now:)`` must run next.
     public var nextDeadline: ContinuousClock.Instant? {
         guard !isEnded else { return nil }
-        return [ice.nextDeadline, dtls.nextDeadline, isConnected ? nil : setupDeadline].compactMap { $0 }.min()
+        // Asked on every timer tick: no array, no allocation.
+        return Self.earlier(Self.earlier(ice.nextDeadline, dtls.nextDeadline), isConnected ? nil : setupDeadline)
+    }
+
+    private static func earlier(_ first: ContinuousClock.Instant?, _ second: ContinuousClock.Instant?)
+        -> ContinuousClock.Instant?
+    {
+        guard let first, let second else { return first ?? second }
+        return min(first, second)
     }
 
     /// The browser address media goes to: the one it nominated, while consent holds.

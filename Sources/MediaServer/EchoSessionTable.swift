@@ -27,11 +27,17 @@ final class EchoSessionTable: @unchecked Sendable {
     private var sessionByAddress: [TransportAddress: String] = [:]
     private var channel: (any Channel)?
     private var unflushed = false
+    /// Ticks while there are sessions, so that an idle server never wakes up.
+    private var timer: RepeatedTask?
+    private let timerInterval: TimeAmount
     /// Counters of ended sessions and of the table itself; ``statistics`` adds the live sessions'.
     private var totals = MediaStatistics()
 
-    init(eventLoop: any EventLoop, logger: Logger) {
+    /// - Parameter timerInterval: how often session timers (consent, DTLS retransmission,
+    ///   setup deadline) are checked while any session exists.
+    init(eventLoop: any EventLoop, timerInterval: TimeAmount, logger: Logger) {
         self.eventLoop = eventLoop
+        self.timerInterval = timerInterval
         self.logger = logger
     }
 
@@ -47,6 +53,11 @@ final class EchoSessionTable: @unchecked Sendable {
         entries[id] = Entry(session: session, ufrag: ufrag)
         sessionByUfrag[ufrag] = id
         totals.sessionsStarted += 1
+        if timer == nil {
+            timer = eventLoop.scheduleRepeatedTask(initialDelay: timerInterval, delay: timerInterval) { [self] _ in
+                timerFired(now: .now)
+            }
+        }
     }
 
     /// Ends a session from the server's side; false if there is none with this id.
@@ -143,6 +154,10 @@ final class EchoSessionTable: @unchecked Sendable {
         for address in entry.addresses where sessionByAddress[address] == id { sessionByAddress[address] = nil }
         totals.packetsEchoed += entry.session.statistics.packetsEchoed
         totals.sessionsEnded += 1
+        if entries.isEmpty {
+            timer?.cancel()
+            timer = nil
+        }
     }
 
     var statistics: MediaStatistics {

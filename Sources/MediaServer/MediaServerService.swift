@@ -28,7 +28,8 @@ public final class MediaServerService: Service, Sendable {
     /// The candidates put in answers; known once the socket is bound.
     private let candidates = NIOLockedValueBox<[Candidate]>([])
 
-    /// How often session timers (consent, DTLS retransmission, setup deadline) are checked.
+    /// How often session timers (consent, DTLS retransmission, setup deadline) are checked
+    /// while there are sessions: fine enough for DTLS retransmission, which starts at 1 s.
     static let timerInterval = TimeAmount.milliseconds(20)
 
     public init(
@@ -39,7 +40,7 @@ public final class MediaServerService: Service, Sendable {
         self.logger = logger
         self.certificate = try DTLSCertificate.generate()
         self.eventLoop = eventLoopGroup.next()
-        self.table = EchoSessionTable(eventLoop: eventLoop, logger: logger)
+        self.table = EchoSessionTable(eventLoop: eventLoop, timerInterval: Self.timerInterval, logger: logger)
         self.started = eventLoop.makePromise()
     }
 
@@ -54,7 +55,6 @@ public final class MediaServerService: Service, Sendable {
 
     public func run() async throws {
         let channel: any Channel
-        let timer: RepeatedTask
         do {
             channel = try await bind()
             let port = channel.localAddress?.port ?? configuration.port
@@ -67,12 +67,7 @@ public final class MediaServerService: Service, Sendable {
                         localPreference: UInt16(65535 - index))
                 }
             }
-            timer = try await eventLoop.submit { [table] in
-                table.attach(channel)
-                return table.eventLoop.scheduleRepeatedTask(
-                    initialDelay: Self.timerInterval, delay: Self.timerInterval
-                ) { _ in table.timerFired(now: .now) }
-            }.get()
+            try await eventLoop.submit { [table] in table.attach(channel) }.get()
             logger.info(
                 "media engine listening",
                 metadata: ["port": "\(port)", "candidates": "\(addresses.joined(separator: ","))"])
@@ -83,10 +78,7 @@ public final class MediaServerService: Service, Sendable {
         }
         // Returns on graceful shutdown; throws on cancellation. Either way, stop.
         try? await gracefulShutdown()
-        try await eventLoop.submit { [table] in
-            timer.cancel()
-            table.closeAll()
-        }.get()
+        try await eventLoop.submit { [table] in table.closeAll() }.get()
         try? await channel.close()
         logger.info("media engine stopped")
     }
