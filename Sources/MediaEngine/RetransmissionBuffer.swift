@@ -5,25 +5,31 @@
 /// gone, which at video rates is a second or so: later than that a retransmission would come
 /// too late for the browser's jitter buffer anyway.
 struct RetransmissionBuffer {
-    private var slots: [(sequenceNumber: UInt16, packet: [UInt8])?]
+    private var sequenceNumbers: [UInt16]
+    private var packets: [[UInt8]]
 
     /// - Parameter capacity: a power of two up to 32768, so that slots never alias within a
     ///   wrap of the 16-bit sequence number.
     init(capacity: Int) {
         precondition(
             capacity > 0 && capacity <= 32768 && capacity & (capacity - 1) == 0, "capacity must be a power of two")
-        slots = Array(repeating: nil, count: capacity)
+        sequenceNumbers = Array(repeating: 0, count: capacity)
+        packets = Array(repeating: [], count: capacity)
     }
 
+    /// Copies the packet into its slot. Each slot keeps its storage from one packet to the
+    /// next, so once warm, storing allocates nothing, and the caller's array stays its own.
     mutating func store(_ packet: [UInt8], sequenceNumber: UInt16) {
-        slots[Int(sequenceNumber) & (slots.count - 1)] = (sequenceNumber, packet)
+        let slot = Int(sequenceNumber) & (packets.count - 1)
+        sequenceNumbers[slot] = sequenceNumber
+        packets[slot].removeAll(keepingCapacity: true)
+        packets[slot].append(contentsOf: packet)
     }
 
     /// The packet sent with this sequence number, if it is still held.
     func packet(sequenceNumber: UInt16) -> [UInt8]? {
-        guard let slot = slots[Int(sequenceNumber) & (slots.count - 1)], slot.sequenceNumber == sequenceNumber else {
-            return nil
-        }
-        return slot.packet
+        let slot = Int(sequenceNumber) & (packets.count - 1)
+        guard sequenceNumbers[slot] == sequenceNumber, !packets[slot].isEmpty else { return nil }
+        return packets[slot]
     }
 }

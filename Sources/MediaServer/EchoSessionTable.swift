@@ -12,6 +12,11 @@ import TransportAddressNIO
 /// A STUN datagram is routed by the server ufrag in its USERNAME; anything else by its source
 /// address, which a session's ICE agent must have authenticated first.
 final class EchoSessionTable: @unchecked Sendable {
+    private struct Route {
+        let id: String
+        let session: EchoSession
+    }
+
     private struct Entry {
         let session: EchoSession
         let ufrag: String
@@ -24,7 +29,16 @@ final class EchoSessionTable: @unchecked Sendable {
     static let trailerRoom = 32
     private var entries: [String: Entry] = [:]
     private var sessionByUfrag: [String: String] = [:]
-    private var sessionByAddress: [TransportAddress: String] = [:]
+    /// A browser address's session, once its ICE agent authenticated the address.
+    private var routeByAddress: [TransportAddress: Route] = [:]
+    /// Arrays that carried echoed packets, kept for the next datagrams: video packets are
+    /// larger than what malloc serves from its fast per-thread cache.
+    private var packetArrays: [[UInt8]] = []
+    static let pooledPacketArrays = 64
+    static let packetArrayCapacity = 2048 + trailerRoom
+    /// Outgoing datagrams of a read burst are slices of this one buffer.
+    private var burst = ByteBufferAllocator().buffer(capacity: 0)
+    static let burstCapacity = 64 * 1024
     private var channel: (any Channel)?
     private var unflushed = false
     /// Ticks while there are sessions, so that an idle server never wakes up.
@@ -78,18 +92,15 @@ final class EchoSessionTable: @unchecked Sendable {
 
     func datagramReceived(_ buffer: ByteBuffer, from remote: SocketAddress) {
         eventLoop.preconditionInEventLoop()
-        guard let source = TransportAddress(remote), let id = sessionID(for: buffer, from: source),
-            let entry = entries[id]
-        else {
+        guard let source = TransportAddress(remote), let route = route(for: buffer, from: source) else {
             totals.datagramsUnrouted += 1
             return
         }
-        // Room for the SRTP trailer up front: the echoed packet is re-encrypted in this same
-        // array, which then never has to grow into a second allocation.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(buffer.readableBytes + Self.trailerRoom)
+        var bytes = packetArrays.popLast() ?? Self.makePacketArray()
         bytes.append(contentsOf: buffer.readableBytesView)
-        run(entry.session.receive(consume bytes, from: source, now: .now), sessionID: id)
+        run(
+            route.session.receive(consume bytes, from: source, now: .now), sessionID: route.id, source: (source, remote)
+        )
     }
 
     /// Runs every session's timers whose deadline has passed.
@@ -107,37 +118,52 @@ final class EchoSessionTable: @unchecked Sendable {
         guard unflushed, let channel else { return }
         unflushed = false
         channel.flush()
+        // The socket has normally taken every datagram by now, releasing their slices of the
+        // burst buffer: clearing it then reuses its storage (and allocates a fresh one if a
+        // datagram is still queued).
+        burst.clear()
     }
 
     // MARK: Routing
 
-    private func sessionID(for buffer: ByteBuffer, from source: TransportAddress) -> String? {
-        if let id = sessionByAddress[source] { return id }
+    private func route(for buffer: ByteBuffer, from source: TransportAddress) -> Route? {
+        if let route = routeByAddress[source] { return route }
         // Only a STUN check can introduce a new address; its USERNAME is "<server ufrag>:<browser ufrag>".
         guard buffer.readableBytesView.first.map({ $0 < 4 }) == true,
             let message = try? STUNMessage(decoding: Array(buffer.readableBytesView)),
             let username = try? message.attribute(Username.self),
-            let ufrag = username.text.split(separator: ":", maxSplits: 1).first
+            let ufrag = username.text.split(separator: ":", maxSplits: 1).first,
+            let id = sessionByUfrag[String(ufrag)], let entry = entries[id]
         else { return nil }
-        return sessionByUfrag[String(ufrag)]
+        return Route(id: id, session: entry.session)
     }
 
-    private func run(_ outputs: [EchoSessionOutput], sessionID id: String) {
-        for output in outputs {
-            switch output {
-            case .send(let bytes, let destination):
-                guard let channel else { continue }
-                let envelope = AddressedEnvelope(
-                    remoteAddress: SocketAddress(destination), data: channel.allocator.buffer(bytes: bytes))
-                channel.write(envelope, promise: nil)
-                unflushed = true
+    /// Runs a session's outputs. `source` is the datagram that caused them, if one did: replies
+    /// to it reuse its socket address rather than building one per packet.
+    private func run(
+        _ outputs: consuming [EchoSessionOutput], sessionID id: String,
+        source: (address: TransportAddress, socketAddress: SocketAddress)? = nil
+    ) {
+        var outputs = outputs
+        // Taken out one by one (in order), so each sent array is owned here and can be reused.
+        outputs.reverse()
+        while let output = outputs.popLast() {
+            switch consume output {
+            case .send(var bytes, let destination):
+                let remote = source.flatMap { $0.address == destination ? $0.socketAddress : nil }
+                send(bytes, to: remote ?? SocketAddress(destination))
+                if packetArrays.count < Self.pooledPacketArrays, bytes.capacity >= Self.packetArrayCapacity {
+                    bytes.removeAll(keepingCapacity: true)
+                    packetArrays.append(bytes)
+                }
             case .authenticated(let address):
                 // A browser address belongs to one session; a second session's check from it
                 // (the same browser starting over) takes it over.
-                if let previous = sessionByAddress[address], previous != id {
-                    entries[previous]?.addresses.remove(address)
+                if let previous = routeByAddress[address], previous.id != id {
+                    entries[previous.id]?.addresses.remove(address)
                 }
-                sessionByAddress[address] = id
+                guard let session = entries[id]?.session else { continue }
+                routeByAddress[address] = Route(id: id, session: session)
                 entries[id]?.addresses.insert(address)
             case .connected:
                 logger.debug("echo session connected", metadata: ["session": "\(id)"])
@@ -148,10 +174,31 @@ final class EchoSessionTable: @unchecked Sendable {
         }
     }
 
+    /// Writes a datagram as a slice of the burst buffer: one allocation for many datagrams.
+    private func send(_ bytes: [UInt8], to remote: SocketAddress) {
+        guard let channel else { return }
+        if burst.writableBytes < bytes.count {
+            burst = channel.allocator.buffer(capacity: max(Self.burstCapacity, bytes.count))
+        }
+        let start = burst.writerIndex
+        burst.writeBytes(bytes)
+        guard let datagram = burst.getSlice(at: start, length: bytes.count) else { return }
+        channel.write(AddressedEnvelope(remoteAddress: remote, data: datagram), promise: nil)
+        unflushed = true
+    }
+
+    /// A packet array with room for any datagram of the media port plus the SRTP trailer added
+    /// when it is encrypted again, so that it never grows into a second allocation.
+    private static func makePacketArray() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(packetArrayCapacity)
+        return bytes
+    }
+
     private func remove(id: String) {
         guard let entry = entries.removeValue(forKey: id) else { return }
         sessionByUfrag[entry.ufrag] = nil
-        for address in entry.addresses where sessionByAddress[address] == id { sessionByAddress[address] = nil }
+        for address in entry.addresses where routeByAddress[address]?.id == id { routeByAddress[address] = nil }
         totals.packetsEchoed += entry.session.statistics.packetsEchoed
         totals.sessionsEnded += 1
         if entries.isEmpty {
