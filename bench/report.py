@@ -270,20 +270,31 @@ def storm_section(data: dict | None, lines: list[str]) -> None:
     lines.append("")
 
 
-def turn_headline(results: Path) -> list[str]:
-    """The date and the Parley / coturn table of the last TURN run, quoted from its own
-    RESULTS.md so this page shows the figure without a second copy of how it was measured."""
+def quoted_headline(folder: str, name: str, table_start: str, figure: str) -> list[str]:
+    """The date and the ratio table of the last run of one of the other benchmarks, quoted from
+    its own RESULTS.md so this page shows the figure without a second copy of how it was
+    measured."""
+    results = Path(__file__).resolve().parent / folder / "RESULTS.md"
     if not results.exists():
         return []
     text = results.read_text().splitlines()
     date = next((line[len("- Date: ") :] for line in text if line.startswith("- Date: ")), "unknown date")
-    start = next((i for i, line in enumerate(text) if line.startswith("| profile | Parley / coturn")), None)
+    start = next((i for i, line in enumerate(text) if line.startswith(table_start)), None)
     if start is None:
         return []
     end = start
     while end < len(text) and text[end].startswith("|"):
         end += 1
-    return [f"The last TURN run ([turn/RESULTS.md](turn/RESULTS.md), {date}), CPU per relayed packet:", "", *text[start:end], ""]
+    link = f"{folder}/RESULTS.md"
+    return [f"The last {name} run ([{link}]({link}), {date}), {figure}:", "", *text[start:end], ""]
+
+
+def turn_headline() -> list[str]:
+    return quoted_headline("turn", "TURN", "| profile | Parley / coturn", "CPU per relayed packet")
+
+
+def echo_headline() -> list[str]:
+    return quoted_headline("echo", "media echo", "| Parley / Janus", "CPU per echoed packet")
 
 
 OTHER_BENCHMARKS = """\
@@ -293,6 +304,9 @@ Run on their own (each writes its own results, with date, machine and method):
 
 - [turn/RESULTS.md](turn/RESULTS.md): the built-in TURN relay against coturn 4.6 under the same
   `turnutils_uclient` load, CPU per relayed packet, loss and jitter (`bench/turn/run`).
+- [echo/RESULTS.md](echo/RESULTS.md): the media engine's echo (`POST /echo`) against Janus 1.1's
+  EchoTest under the same aiortc load (pre-encoded Opus and VP8, nothing decoded), CPU per
+  echoed packet, loss and the load generator's own CPU (`bench/echo/run`).
 - [flood/RESULTS.md](flood/RESULTS.md): what one abusive client costs everyone else: memory per
   idle connection and well-behaved clients' relay latency without and with a flooder and with
   deeply nested JSON (`python3 bench/flood/flood.py`).
@@ -390,7 +404,8 @@ def main() -> None:
         lines.append("")
     lines.extend(body)
     lines.append(OTHER_BENCHMARKS)
-    lines += turn_headline(Path(__file__).resolve().parent / "turn" / "RESULTS.md")
+    lines += turn_headline()
+    lines += echo_headline()
     lines.append(METHOD)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines))
