@@ -59,6 +59,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from procstat import core_busy_ticks, cpu_ticks, machine, runtime_ns  # noqa: E402
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 JANUS = shutil.which("janus") or "/usr/bin/janus"
 JANUS_LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
@@ -612,37 +614,10 @@ class SetupError(RuntimeError):
     """The server cannot be measured at all (missing, or a build without the echo)."""
 
 
-def cpu_ticks(pid: int) -> tuple[int, int]:
-    """utime and stime of the whole process (every thread, including exited ones), in clock ticks."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    return int(fields[11]), int(fields[12])
-
-
-def runtime_ns(pid: int) -> int:
-    """Sum of the live threads' on-CPU time from schedstat, in nanoseconds (a finer cross-check)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
-            pass
-    return total
-
-
 def threads(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("Threads:"):
             return int(line.split()[1])
-    return 0
-
-
-def core_busy_ticks(core: int) -> int:
-    """Ticks core `core` spent not idle (every process and interrupt), from /proc/stat."""
-    for line in Path("/proc/stat").read_text().splitlines():
-        if line.startswith(f"cpu{core} "):
-            values = [int(value) for value in line.split()[1:]]
-            return sum(values[:8]) - values[3] - values[4]
     return 0
 
 
@@ -810,17 +785,6 @@ def measure(name: str, workdir: Path, clip: Clip, spec: argparse.Namespace, repe
 
 # ---------------------------------------------------------------------------------------------
 # Reporting
-
-
-def machine() -> dict:
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    import platform
-
-    return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release()}
 
 
 def versions(parley: Path) -> dict:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -35,6 +34,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from procstat import core_busy_ticks, cpu_ticks, machine, runtime_ns  # noqa: E402
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SECRET = "parley-turn-bench-secret"
 REALM = "parley"
@@ -74,33 +75,6 @@ def profiles(smoke: bool) -> list[Profile]:
 # Processes and measurements
 
 
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of the whole process (every thread, including exited ones), in clock ticks."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def runtime_ns(pid: int) -> int:
-    """Sum of the live threads' on-CPU time from schedstat, in nanoseconds (a finer cross-check)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
-            pass
-    return total
-
-
-def core_busy_ticks(core: int) -> int:
-    """Ticks core `core` spent not idle (every process and interrupt), from /proc/stat."""
-    for line in Path("/proc/stat").read_text().splitlines():
-        if line.startswith(f"cpu{core} "):
-            values = [int(value) for value in line.split()[1:]]
-            return sum(values[:8]) - values[3] - values[4]
-    return 0
-
-
 class Sampler(threading.Thread):
     """Samples a process's CPU time every 0.1 s until stopped (or for at most `limit` seconds)."""
 
@@ -117,7 +91,7 @@ class Sampler(threading.Thread):
         while not self.stopping.is_set() and time.monotonic() < deadline:
             try:
                 self.samples.append(
-                    (time.monotonic(), cpu_ticks(self.pid), runtime_ns(self.pid), core_busy_ticks(self.core))
+                    (time.monotonic(), sum(cpu_ticks(self.pid)), runtime_ns(self.pid), core_busy_ticks(self.core))
                 )
             except (FileNotFoundError, ProcessLookupError):
                 return
@@ -476,15 +450,6 @@ def run_trial(server: Server, profile: Profile, repetition: int, cores: tuple[st
 
 # ---------------------------------------------------------------------------------------------
 # Reporting
-
-
-def machine() -> dict:
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release()}
 
 
 def versions(parley: Path) -> dict:
