@@ -134,6 +134,12 @@ let package = Package(
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto"]),
         .testTarget(
             name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaCrypto", "ICE", "SDP", "RTP", "STUN"]),
+        .testTarget(
+            name: "MediaServerTests",
+            dependencies: [
+                "MediaServer", "STUN", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "TURNServerTests", dependencies: ["TURNServer"]),
         .testTarget(
             name: "ParleyServerTests",
