@@ -1,6 +1,6 @@
 import COpenSSL
 
-/// DTLS 1.2 with use_srtp over OpenSSL memory BIOs. Not Sendable: one owner.
+/// DTLS 1.2 with use_srtp over an in-memory datagram BIO (DatagramBIO.swift). Not Sendable: one owner.
 ///
 /// WebRTC media keys come from a DTLS handshake on the media path (RFC 5764, RFC 8827 section
 /// 6.5): the handshake proves each side holds the certificate its SDP fingerprint names (RFC
