@@ -61,6 +61,17 @@ public struct ICELiteAgent: Sendable {
         self.localKey = MessageIntegrity.shortTermKey(password: local.password)
     }
 
+    /// The server ufrag a connectivity check names (USERNAME is "<server ufrag>:<browser ufrag>",
+    /// RFC 8445 section 7.2.2): how a media port shared by many sessions tells whose agent a
+    /// check from a new address is for. Nil for anything but a Binding request with a USERNAME.
+    public static func localUsernameFragment(ofCheck datagram: [UInt8]) -> String? {
+        guard datagram.first.map({ $0 < 4 }) == true, let request = try? STUNMessage(decoding: datagram),
+            request.type == .request(.binding), let username = try? request.attribute(Username.self),
+            let ufrag = username.text.split(separator: ":", maxSplits: 1).first
+        else { return nil }
+        return String(ufrag)
+    }
+
     /// True once `address` has sent a check that carried our credentials and has not been
     /// silent for longer than the consent timeout: media from anywhere else is not this session's.
     public func isAuthenticated(_ address: TransportAddress) -> Bool { lastCheck[address] != nil }

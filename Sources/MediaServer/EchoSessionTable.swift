@@ -121,12 +121,10 @@ final class EchoSessionTable: @unchecked Sendable {
 
     private func route(for buffer: ByteBuffer, from source: TransportAddress) -> Route? {
         if let route = routeByAddress[source] { return route }
-        // Only a STUN check can introduce a new address; its USERNAME is "<server ufrag>:<browser ufrag>".
+        // Only a connectivity check can introduce a new address.
         guard buffer.readableBytesView.first.map({ $0 < 4 }) == true,
-            let message = try? STUNMessage(decoding: Array(buffer.readableBytesView)),
-            let username = try? message.attribute(Username.self),
-            let ufrag = username.text.split(separator: ":", maxSplits: 1).first,
-            let id = sessionByUfrag[String(ufrag)], let entry = entries[id]
+            let ufrag = ICELiteAgent.localUsernameFragment(ofCheck: Array(buffer.readableBytesView)),
+            let id = sessionByUfrag[ufrag], let entry = entries[id]
         else { return nil }
         return Route(id: id, session: entry.session)
     }

@@ -21,6 +21,7 @@ public final class MediaServerService: Service, Sendable {
     /// The DTLS certificate of every session this process answers (RFC 8827 section 6.5: the
     /// fingerprint in the answer is what the browser checks, so one per process is enough).
     public let certificate: DTLSCertificate
+    private let fingerprint: SDP.Fingerprint
     private let logger: Logger
     private let eventLoop: any EventLoop
     private let table: EchoSessionTable
@@ -39,6 +40,8 @@ public final class MediaServerService: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.certificate = try DTLSCertificate.generate()
+        // The certificate's own text, parsed once for every answer.
+        self.fingerprint = try SDP.Fingerprint(parsing: "sha-256 \(certificate.fingerprintSHA256)")
         self.eventLoop = eventLoopGroup.next()
         self.table = EchoSessionTable(eventLoop: eventLoop, timerInterval: Self.timerInterval, logger: logger)
         self.started = eventLoop.makePromise()
@@ -109,10 +112,6 @@ public final class MediaServerService: Service, Sendable {
         do { offer = try SessionDescription(parsing: text) } catch { throw .badOffer("\(error)") }
         let candidates = candidates.withLockedValue { $0 }
         guard !candidates.isEmpty else { throw .notRunning }
-        // The certificate's own text, parsed back: a failure would be a bug in the wrapper.
-        guard let fingerprint = try? Fingerprint(parsing: "sha-256 \(certificate.fingerprintSHA256)") else {
-            throw .notRunning
-        }
 
         var random = SystemRandomNumberGenerator()
         let local = ICECredentials(

@@ -163,6 +163,17 @@ import Testing
 
     /// RFC 5769 section 2.1's sample request verifies with its short-term password (a 401
     /// would say otherwise) and, since it claims ICE-CONTROLLED, gets a signed 487.
+    /// The server ufrag is read from a check's USERNAME; anything that is not a Binding request
+    /// with a USERNAME names nobody.
+    @Test func checkNamesTheServerUfrag() {
+        #expect(ICELiteAgent.localUsernameFragment(ofCheck: Check().bytes) == Self.server.ufrag)
+        #expect(ICELiteAgent.localUsernameFragment(ofCheck: Check(username: "solo").bytes) == "solo")
+        let indication = STUNMessage(type: .indication(.binding), transactionID: .random()).encode(fingerprint: true)
+        #expect(ICELiteAgent.localUsernameFragment(ofCheck: indication) == nil)
+        #expect(ICELiteAgent.localUsernameFragment(ofCheck: [0x80, 0x60, 0, 1]) == nil)
+        #expect(ICELiteAgent.localUsernameFragment(ofCheck: []) == nil)
+    }
+
     @Test func rfc5769SampleRequest() throws {
         let sample = hexBytes(
             """
