@@ -1,10 +1,13 @@
-"""CPU figures of a process and of a core, from /proc, shared by the benchmarks that measure a
-server's CPU per packet side by side with a reference server (bench/turn, bench/echo)."""
+"""CPU figures of a process and of a core, from /proc, and stopping a server, shared by the
+benchmarks that measure a server's CPU per packet side by side with a reference server
+(bench/turn, bench/echo)."""
 
 from __future__ import annotations
 
 import os
 import platform
+import signal
+import subprocess
 from pathlib import Path
 
 
@@ -43,3 +46,15 @@ def machine() -> dict:
             model = line.split(":", 1)[1].strip()
             break
     return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release()}
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL if the server has not exited within 10 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)

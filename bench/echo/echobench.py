@@ -45,7 +45,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -60,7 +59,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-from procstat import core_busy_ticks, cpu_ticks, machine, runtime_ns  # noqa: E402
+from procstat import core_busy_ticks, cpu_ticks, machine, runtime_ns, stop_process  # noqa: E402
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 JANUS = shutil.which("janus") or "/usr/bin/janus"
 JANUS_LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
@@ -376,14 +375,7 @@ class EchoServer:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
 
     def tail(self) -> str:
         try:

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import struct
@@ -35,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-from procstat import core_busy_ticks, cpu_ticks, machine, runtime_ns  # noqa: E402
+from procstat import core_busy_ticks, cpu_ticks, machine, runtime_ns, stop_process  # noqa: E402
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SECRET = "parley-turn-bench-secret"
 REALM = "parley"
@@ -165,14 +164,7 @@ class Server:
             raise MeasurementError(f"{self.name} did not answer STUN on 127.0.0.1:{self.port}; see {self.log}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
 
 
 def coturn_server(port: int, relay_ports: tuple[int, int], workdir: Path) -> Server:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamT
 
 from parley_process import ParleyProcess, ServerDidNotStart, run_async
 
-MEDIA_LINE = re.compile(r"Parley media on udp://([^\s:]+):(\d+)")
 CONNECT_TIMEOUT_S = 20
 FRAME_TIMEOUT_S = 20
 FRAMES_WANTED = 10
@@ -52,20 +50,6 @@ def request(method: str, url: str, body: bytes | None = None, content_type: str 
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
-
-
-def media_port(server: ParleyProcess) -> int:
-    """The media port from ``Parley media on udp://HOST:PORT`` (printed once it is bound)."""
-    if port := getattr(server, "media_port", None):
-        return port
-    for _ in range(100):  # up to 10 s: the line may come just after the HTTP one
-        for line in list(server.output):
-            if match := MEDIA_LINE.search(line):
-                return int(match[2])
-        if server.process.poll() is not None:
-            break
-        time.sleep(0.1)
-    pytest.fail("the server never said where its media port is:\n" + "".join(server.output))
 
 
 @contextlib.contextmanager
@@ -132,7 +116,8 @@ async def echo_call(base_url: str) -> dict:
 
 
 def test_aiortc_gets_its_audio_and_video_back(server: ParleyProcess) -> None:
-    port = media_port(server)
+    port = server.media_port
+    assert port, "the server never said where its media port is:\n" + "".join(server.output)
     with host_candidates_on_loopback():
         call = run_async(echo_call(server.base_url))
 
