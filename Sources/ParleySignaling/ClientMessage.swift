@@ -48,29 +48,33 @@ public enum ClientMessage: Hashable, Sendable {
 }
 
 extension ClientMessage {
-    /// Decodes one text frame, checking its size first.
-    ///
-    /// Every failure is a `SignalingError` whose code tells a client exactly what was wrong.
     /// The deepest nesting of arrays and objects a message may have. Parley's own messages
     /// nest four levels at most (a signal's candidate).
     public static let maxNestingDepth = 32
 
+    /// Decodes one text frame, checking its size first.
+    ///
+    /// Every failure is a `SignalingError` whose code tells a client exactly what was wrong.
     public static func decode(_ text: String, maxBytes: Int) -> Result<ClientMessage, SignalingError> {
         let size = text.utf8.count
         guard size <= maxBytes else {
             return .failure(
                 SignalingError(.messageTooLarge, "message is \(size) bytes; the limit is \(maxBytes) bytes"))
         }
-        // Checked before decoding: decoding time grows much faster than the depth, so a short
-        // deeply nested text would otherwise hold up every other message.
-        guard !JSONNesting.exceeds(maxNestingDepth, in: text) else {
-            return .failure(
-                SignalingError(
-                    .invalidJSON, "message nests arrays and objects deeper than \(maxNestingDepth) levels, the limit"))
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: text, maxDepth: maxNestingDepth)
+        } catch {
+            switch error {
+            case .nestedTooDeep(let limit):
+                return .failure(
+                    SignalingError(
+                        .invalidJSON, "message nests arrays and objects deeper than \(limit) levels, the limit"))
+            case .invalid(let reason):
+                return .failure(SignalingError(.invalidJSON, "message is not valid JSON: \(reason)"))
+            }
         }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
-            case .object(let fields) = value
-        else {
+        guard case .object(let fields) = value else {
             return .failure(SignalingError(.invalidJSON, "message is not a JSON object"))
         }
         do {

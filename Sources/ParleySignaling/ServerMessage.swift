@@ -190,6 +190,17 @@ extension ServerMessage: Encodable {
 
     /// The message as the JSON text of one WebSocket frame.
     public func jsonText() -> String {
+        // Signals are nearly all the traffic of a call, so they are written by hand; the rest
+        // go through `Codable`, which writes members in the same order.
+        if case .signal(let from, let data) = self {
+            var writer = JSONTextWriter()
+            writer.raw(#"{"type":"signal","from":"#)
+            writer.write(from.rawValue)
+            writer.raw(#","data":"#)
+            writer.write(data)
+            writer.raw("}")
+            return writer.text
+        }
         // Encoding these types cannot fail: every value is a string, number, bool or
         // JSONValue, none of them a non-finite Double (JSON text has no way to carry one).
         let data = try! JSONEncoder().encode(self)

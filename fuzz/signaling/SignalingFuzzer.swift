@@ -98,6 +98,7 @@ func writeToStandardError(_ text: String) {
 
 /// Decoding never traps, is deterministic, and a size over the limit is always refused.
 func checkDecoding(_ text: String, maxBytes: Int) {
+    checkJSON(text)
     let first = ClientMessage.decode(text, maxBytes: maxBytes)
     let second = ClientMessage.decode(text, maxBytes: maxBytes)
     require(first == second, "decoding the same text twice gave different results")
@@ -105,6 +106,30 @@ func checkDecoding(_ text: String, maxBytes: Int) {
         guard case .failure(let error) = first, error.code == .messageTooLarge else {
             fail("a message over the size limit was not refused as message-too-large")
         }
+    }
+}
+
+/// The JSON parser on its own: what it reads, written back, reads as the same value; and
+/// Foundation's decoder (which the server used before) reads it too, to the same value (numbers
+/// compared by value: Foundation may read `1e2` as an integer). Foundation is laxer (it takes
+/// trailing commas, for one), so a text only Foundation reads is not a failure.
+func checkJSON(_ text: String) {
+    let depth = ClientMessage.maxNestingDepth
+    guard let ours = try? JSONValue(parsing: text, maxDepth: depth) else { return }
+    require(
+        (try? JSONValue(parsing: ours.jsonText, maxDepth: depth)) == ours, "written JSON did not read back the same")
+    let foundations = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    require(
+        foundations.map(numbersAsDoubles) == numbersAsDoubles(ours),
+        "Foundation's decoder read \(String(describing: foundations)) where the JSON parser read \(ours)")
+}
+
+func numbersAsDoubles(_ value: JSONValue) -> JSONValue {
+    switch value {
+    case .integer(let integer): .number(Double(integer))
+    case .array(let elements): .array(elements.map(numbersAsDoubles))
+    case .object(let members): .object(members.mapValues(numbersAsDoubles))
+    default: value
     }
 }
 
