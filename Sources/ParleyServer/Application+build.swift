@@ -125,7 +125,8 @@ private func buildParts(
             : Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
     }
     router.get("/metrics") { _, _ in
-        Response(
+        relay.recordGauges()
+        return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
@@ -145,12 +146,13 @@ private func buildParts(
         // after the upgrade, so the page's developer sees why in the close reason.
         let request = context.request
         let originAllowed = origins.allows(origin: request.headers[.origin], host: request.head.authority)
-        try await SignalingConnection(
-            relay: relay, joinTimeout: configuration.joinTimeout, maxMessageBytes: configuration.frameHardLimit
-        ).run(
-            inbound: inbound, outbound: outbound, from: context.requestContext.clientAddress,
-            refusal: originAllowed
-                ? nil : SignalingError(.originNotAllowed, "pages from this origin may not open calls on this server"))
+        try await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
+            try await SignalingConnection(relay: relay, maxMessageBytes: configuration.frameHardLimit).run(
+                inbound: inbound, outbound: outbound, from: context.requestContext.clientAddress,
+                refusal: originAllowed
+                    ? nil
+                    : SignalingError(.originNotAllowed, "pages from this origin may not open calls on this server"))
+        }
     }
 
     let webSocketResponder = webSocketRouter.buildResponder()
@@ -186,8 +188,9 @@ private func buildParts(
         logger: logger)
     // A service group shuts its services down one by one in reverse order: the server first,
     // then the relay (which ends the persistence stream), then the persistence writer, then
-    // the resume-window timers.
+    // the resume-window timers, and last the join deadlines.
     app.addServices(
+        JoinDeadlines(relay: relay),
         AwayExpiry(relay: relay),
         RoomPersistence(
             relay: relay, store: store, chatRetention: configuration.signaling.chatRetentionMilliseconds,
@@ -399,6 +402,19 @@ private struct AwayExpiry: Service {
         // The relay has shut down; ending before the group asks would count as a failure
         // while it is still waiting for the services after this one.
         try? await gracefulShutdown()
+    }
+}
+
+/// Closes every connection that has not joined within the join timeout, all from this one
+/// task, which sleeps until the next deadline is due (`SignalingRelay.passJoinDeadlines`).
+private struct JoinDeadlines: Service {
+    let relay: SignalingRelay
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let untilNext = relay.passJoinDeadlines()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: untilNext) }
+        }
     }
 }
 

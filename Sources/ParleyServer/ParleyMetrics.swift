@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import MediaServer
 import Prometheus
+import Synchronization
 import TURN
 
 /// Parley's metrics, kept in a registry of their own (not the process-wide `MetricsSystem`),
@@ -24,6 +25,18 @@ public struct ParleyMetrics: Sendable {
     private let echoSessionsStarted: CoreMetrics.Gauge
     private let mediaPacketsEchoed: CoreMetrics.Gauge
     private let mediaDatagramsUnrouted: CoreMetrics.Gauge
+    /// Counters by label and dimension value. The values are message types, error codes and
+    /// rejection reasons: the server's own names, a bounded set.
+    private let counters = Counters()
+
+    private final class Counters: Sendable {
+        let table = Mutex<[CounterKey: CoreMetrics.Counter]>([:])
+    }
+
+    private struct CounterKey: Hashable {
+        let label: String
+        let value: String
+    }
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -43,22 +56,31 @@ public struct ParleyMetrics: Sendable {
     }
 
     func messageReceived(type: String) {
-        CoreMetrics.Counter(label: "parley_messages_received_total", dimensions: [("type", type)], factory: factory)
-            .increment()
+        counter("parley_messages_received_total", "type", type).increment()
     }
 
     func messagesSent(type: String, count: Int) {
-        CoreMetrics.Counter(label: "parley_messages_sent_total", dimensions: [("type", type)], factory: factory)
-            .increment(by: count)
+        counter("parley_messages_sent_total", "type", type).increment(by: count)
     }
 
     func errorSent(code: String) {
-        CoreMetrics.Counter(label: "parley_errors_total", dimensions: [("code", code)], factory: factory).increment()
+        counter("parley_errors_total", "code", code).increment()
     }
 
     func joinRejected(reason: String) {
-        CoreMetrics.Counter(label: "parley_joins_rejected_total", dimensions: [("reason", reason)], factory: factory)
-            .increment()
+        counter("parley_joins_rejected_total", "reason", reason).increment()
+    }
+
+    /// The counter `label{dimension="value"}`, made once: making one through the factory takes
+    /// the registry's lock and checks its names, and two are counted for every relayed message.
+    private func counter(_ label: String, _ dimension: String, _ value: String) -> CoreMetrics.Counter {
+        let key = CounterKey(label: label, value: value)
+        return counters.table.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = CoreMetrics.Counter(label: label, dimensions: [(dimension, value)], factory: factory)
+            counters[key] = counter
+            return counter
+        }
     }
 
     func recordMedia(_ statistics: MediaStatistics) {

@@ -1,11 +1,11 @@
 import HummingbirdWebSocket
 import ParleySignaling
 
-/// Runs one signalling WebSocket: reads frames into the relay, writes the connection's outbox
-/// out, and fires the join deadline. It decides nothing; the hub behind the relay does.
+/// Runs one signalling WebSocket: reads frames into the relay and writes the connection's
+/// outbox out. It decides nothing; the hub behind the relay does. (Its join deadline is timed
+/// with everyone else's, by `JoinDeadlines`.)
 struct SignalingConnection {
     let relay: SignalingRelay
-    let joinTimeout: Duration
     /// The framing layer's hard limit; the protocol's own (smaller) limit is the hub's.
     let maxMessageBytes: Int
 
@@ -26,8 +26,8 @@ struct SignalingConnection {
                 SignalingError(.tooManyConnections, "your address has too many connections open already"))
         }
         defer { relay.closed(connection) }
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            // Each child returns whether its end means the connection is over.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // When either child ends, the connection is over.
             group.addTask {
                 // A failed write means the peer is gone; reading ends too, and the relay
                 // learns of it through `closed`.
@@ -39,7 +39,6 @@ struct SignalingConnection {
                         }
                         try await outbound.close(.init(codeNumber: Int(request.code.rawValue)), reason: nil)
                     })
-                return true
             }
             group.addTask {
                 // Errors here (invalid UTF-8, oversized frames) carry the close code the
@@ -50,21 +49,9 @@ struct SignalingConnection {
                     case .binary: relay.binaryReceived(from: connection)
                     }
                 }
-                return true
             }
-            group.addTask {
-                try? await Task.sleep(for: joinTimeout)
-                if !Task.isCancelled {
-                    relay.joinDeadlinePassed(for: connection)
-                }
-                return false
-            }
-            while let endsConnection = try await group.next() {
-                if endsConnection {
-                    group.cancelAll()
-                    return
-                }
-            }
+            try await group.next()
+            group.cancelAll()
         }
     }
 }

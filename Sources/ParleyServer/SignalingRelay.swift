@@ -46,6 +46,13 @@ final class SignalingRelay: Sendable {
         var connectionsPerAddress: [String: Int] = [:]
         var joinsPerAddress: [String: TokenBucket] = [:]
         var failedPasswordsPerAddress: [String: TokenBucket] = [:]
+        /// Connections opened, oldest first, with the moment their join is due (`now` plus
+        /// the join timeout). Every connection gets the same timeout, so the order of opening is
+        /// the order of deadlines and the first entry is always the next one due. Entries are
+        /// removed when due, whatever happened to the connection since: the hub ignores a
+        /// deadline for a connection that has joined or closed.
+        var joinDeadlines: [(connection: ConnectionID, due: Duration)] = []
+        var nextJoinDeadline = 0
     }
 
     private let state: Mutex<State>
@@ -100,6 +107,7 @@ final class SignalingRelay: Sendable {
     func open(from address: String) -> (ConnectionID, Outbox)? {
         let limits = configuration.limits
         let outbox = Outbox(messageLimit: configuration.outboxMessageLimit, byteLimit: configuration.outboxByteLimit)
+        let now = self.now
         return state.withLock { state in
             let open = state.connectionsPerAddress[address, default: 0]
             if limits.maxConnectionsPerAddress > 0 && open >= limits.maxConnectionsPerAddress {
@@ -112,6 +120,7 @@ final class SignalingRelay: Sendable {
                 outbox: outbox, address: address,
                 messages: TokenBucket(capacity: limits.messageBurst, ratePerSecond: limits.messagesPerSecond))
             state.hub.connectionOpened(connection)
+            state.joinDeadlines.append((connection, now + configuration.joinTimeout))
             return (connection, outbox)
         }
     }
@@ -142,8 +151,28 @@ final class SignalingRelay: Sendable {
         handle { $0.binaryReceived(from: connection) }
     }
 
-    func joinDeadlinePassed(for connection: ConnectionID) {
-        handle { $0.joinDeadlinePassed(for: connection) }
+    /// Tells the hub of every join deadline that has passed, and returns how long until the
+    /// next one (the join timeout when no connection is waiting: none can be due sooner).
+    ///
+    /// One task times every connection's join this way (`JoinDeadlines`), instead of a
+    /// sleeping task per connection, which cost about 2 KiB per connection.
+    func passJoinDeadlines() -> Duration {
+        let now = self.now
+        return state.withLock { state in
+            while state.nextJoinDeadline < state.joinDeadlines.count {
+                let (connection, due) = state.joinDeadlines[state.nextJoinDeadline]
+                guard due <= now else { break }
+                state.nextJoinDeadline += 1
+                run(state.hub.joinDeadlinePassed(for: connection), in: &state)
+            }
+            // The passed entries are dropped once they are half of the list, so keeping it
+            // costs constant time per connection.
+            if state.nextJoinDeadline > state.joinDeadlines.count / 2 {
+                state.joinDeadlines.removeFirst(state.nextJoinDeadline)
+                state.nextJoinDeadline = 0
+            }
+            return state.joinDeadlines.first.map { $0.due - now } ?? configuration.joinTimeout
+        }
     }
 
     /// The resume window of the participant whose connection `connection` dropped is over.
@@ -179,6 +208,14 @@ final class SignalingRelay: Sendable {
     /// Chat older than the retention period is forgotten (the store deletes it too).
     func chatRetentionPassed(now: Int64) {
         state.withLock { $0.hub.chatRetentionPassed(now: now) }
+    }
+
+    /// Sets the room, participant and connection gauges to what the hub holds now.
+    func recordGauges() {
+        state.withLock { state in
+            let hub = state.hub
+            metrics.record(rooms: hub.roomCount, participants: hub.participantCount, connections: hub.connectionCount)
+        }
     }
 
     // MARK: Administration
@@ -318,9 +355,10 @@ final class SignalingRelay: Sendable {
 
     private func run(_ actions: [SignalingAction], in state: inout State) {
         defer {
-            let hub = state.hub
-            metrics.record(rooms: hub.roomCount, participants: hub.participantCount, connections: hub.connectionCount)
-            if hub.isDraining && hub.participantCount == 0 {
+            // The room and participant gauges are read when /metrics is scraped
+            // (`recordGauges`), not here: counting participants walks every room, and this runs
+            // for every message.
+            if state.hub.isDraining && state.hub.participantCount == 0 {
                 drainedSink.yield()
             }
         }

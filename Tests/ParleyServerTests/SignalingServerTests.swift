@@ -167,6 +167,30 @@ import Testing
         }
     }
 
+    /// Every connection gets its own deadline, counted from when it opened, and one that
+    /// joined in time is not closed by it.
+    @Test func joinDeadlinesAreEachConnectionsOwn() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.joinTimeout = .seconds(1)
+        try await withParley(configuration) { server in
+            let first = try await server.connect()
+            let (joined, _) = try await server.join("deadlines", as: "Ada")
+            try await Task.sleep(for: .milliseconds(500))
+            let second = try await server.connect()
+            #expect(try await first.next()["code"] as? String == "join-timeout")
+            #expect(try await first.closeCode() == 1008)
+            // The second connection opened 500 ms later; its deadline has not passed yet, so
+            // a join now is still in time.
+            second.sendText(#"{"type":"join","room":"deadlines","name":"Bob"}"#)
+            #expect(try await second.next()["type"] as? String == "joined")
+            #expect(try await joined.next()["type"] as? String == "peer-joined")
+            try await Task.sleep(for: .milliseconds(1_100))
+            // Both are still in the call after every deadline has passed.
+            second.sendText(#"{"type":"hand","raised":true}"#)
+            #expect(try await joined.next()["type"] as? String == "peer-hand")
+        }
+    }
+
     /// A full room refuses the next person with room-full, and the person can try elsewhere.
     @Test func fullRoomRefuses() async throws {
         var configuration = ParleyConfiguration()
