@@ -171,7 +171,8 @@ final class SignalingRelay: Sendable {
                 state.joinDeadlines.removeFirst(state.nextJoinDeadline)
                 state.nextJoinDeadline = 0
             }
-            return state.joinDeadlines.first.map { $0.due - now } ?? configuration.joinTimeout
+            guard state.nextJoinDeadline < state.joinDeadlines.count else { return configuration.joinTimeout }
+            return state.joinDeadlines[state.nextJoinDeadline].due - now
         }
     }
 
