@@ -12,13 +12,14 @@ struct JoinDeadlineTests {
         let relay = SignalingRelay(
             configuration: configuration, knownRooms: [:], tokens: nil, turnCredentials: nil, metrics: ParleyMetrics())
         #expect(relay.passJoinDeadlines() == configuration.joinTimeout)
-        var outboxes: [Outbox] = []
-        for _ in 0..<3 {
-            outboxes.append(try #require(relay.open(from: "192.0.2.1")).1)
-            try await Task.sleep(for: .milliseconds(60))
-        }
-        // By now the first connection's deadline has passed, and maybe others'.
+        // One connection, then four more 100 ms later: when the first one's deadline has
+        // passed, four are still to come (the passed entry is not yet dropped from the list).
+        var outboxes = [try #require(relay.open(from: "192.0.2.1")).1]
         try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<4 {
+            outboxes.append(try #require(relay.open(from: "192.0.2.1")).1)
+        }
+        try await Task.sleep(for: .milliseconds(150))
         for _ in 0..<20 {
             let wait = relay.passJoinDeadlines()
             #expect(wait > .zero && wait <= configuration.joinTimeout)
