@@ -111,7 +111,8 @@ final class FirstRequestHeadDeadline: ChannelInboundHandler, RemovableChannelHan
     }
 }
 
-/// Hummingbird's HTTP/1 + WebSocket child channel with `FirstRequestHeadDeadline` in front.
+/// Hummingbird's HTTP/1 + WebSocket child channel with `FirstRequestHeadDeadline` in front,
+/// and a receive buffer that starts small.
 struct HeadDeadlineChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
 
@@ -121,6 +122,13 @@ struct HeadDeadlineChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
             try channel.pipeline.syncOperations.addHandler(FirstRequestHeadDeadline(timeout: timeout), position: .first)
+            // Each channel keeps its receive buffer while it lives, and a signalling connection
+            // mostly sits idle between messages of a few hundred bytes: NIO's default of 2 KiB
+            // to start with cost 1.5 KiB per connection for nothing. The buffer still grows
+            // for an offer's SDP, and shrinks again.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
