@@ -331,27 +331,34 @@ async def capacity(args: argparse.Namespace) -> dict:
         if n * 1.05 + 100 > limit:
             print(f"capacity: skipping N={n}: open-file limit {limit}", file=sys.stderr)
             continue
-        # Alternate: the baseline and Parley side by side at every size.
-        for kind in ("echo", "parley"):
-            print(f"capacity: {kind} N={n} ...", file=sys.stderr, flush=True)
-            result = await capacity_one(kind, n, args.rate, args.seconds, args.warmup, args.settle)
-            runs.append(result)
-            print(
-                "capacity: {server} N={connections}: {kib:.1f} KiB/conn, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
-                "{us:.1f} us/msg, server CPU {scpu:.0f}%, load CPU {lcpu:.0f}%, lost {lost}".format(
-                    kib=result["bytes_per_connection"] / 1024,
-                    p50=result["latency_ms"]["p50"],
-                    p99=result["latency_ms"]["p99"],
-                    us=result["server_cpu_us_per_message"],
-                    scpu=result["server_cpu_percent"],
-                    lcpu=result["load_cpu_percent"],
-                    **result,
-                ),
-                file=sys.stderr,
-                flush=True,
-            )
-            await asyncio.sleep(0.5)
-    return {"open_file_limit": limit, "rate": args.rate, "seconds": args.seconds, "runs": runs}
+        # The baseline and Parley side by side at every size, back to back, in alternating order
+        # from one repetition to the next: this machine's speed drifts over minutes, and a pair
+        # run back to back compares fairly.
+        for rep in range(args.repetitions):
+            for kind in ("echo", "parley") if rep % 2 == 0 else ("parley", "echo"):
+                print(f"capacity: {kind} N={n} ...", file=sys.stderr, flush=True)
+                result = await capacity_one(kind, n, args.rate, args.seconds, args.warmup, args.settle)
+                result["repetition"] = rep + 1
+                runs.append(result)
+                print(
+                    "capacity: {server} N={connections}: {kib:.1f} KiB/conn, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+                    "{us:.1f} us/msg, server CPU {scpu:.0f}%, load CPU {lcpu:.0f}%, lost {lost}".format(
+                        kib=result["bytes_per_connection"] / 1024,
+                        p50=result["latency_ms"]["p50"],
+                        p99=result["latency_ms"]["p99"],
+                        us=result["server_cpu_us_per_message"],
+                        scpu=result["server_cpu_percent"],
+                        lcpu=result["load_cpu_percent"],
+                        **result,
+                    ),
+                    file=sys.stderr,
+                    flush=True,
+                )
+                await asyncio.sleep(0.5)
+    return {
+        "open_file_limit": limit, "rate": args.rate, "seconds": args.seconds, "repetitions": args.repetitions,
+        "runs": runs,
+    }
 
 
 # MARK: - Join storm
@@ -450,6 +457,7 @@ def main() -> None:
     cap.add_argument("--seconds", type=float, default=10)
     cap.add_argument("--warmup", type=float, default=2, help="seconds of load before the measured window")
     cap.add_argument("--settle", type=float, default=2, help="idle seconds before each RSS reading")
+    cap.add_argument("--repetitions", type=int, default=3, help="trials of each server at each size")
     cap.add_argument("--out", type=Path, required=True)
     st = commands.add_parser("storm")
     st.add_argument("--clients", type=int, default=200)
