@@ -375,8 +375,8 @@ METHOD = """\
   in both cases before t0 (Parley's pre-join preview; the floor's `getUserMedia` before starting), and both
   wait 0.5 s before t0. Floor and Parley repetitions alternate, in alternating order.
 - **Capacity** (`bench/signalling.py capacity`): a Python asyncio load client (`websockets`, no compression)
-  pinned with `taskset -c 1`; each server pinned to core 0 and started fresh for every size, Parley and the
-  bare relay alternating. After 8 warm-up connections (closed again), RSS (`VmRSS`) is read, N connections
+  pinned with `taskset -c 1`; each server pinned to core 0 and started fresh for every trial; at every size
+  three repetitions, each a back-to-back pair of the bare relay and Parley, in alternating order. After 8 warm-up connections (closed again), RSS (`VmRSS`) is read, N connections
   are opened and joined in rooms of 4, and after 4 s idle RSS is read again: memory per connection =
   ΔRSS / N. Then one signal (an ICE-candidate-sized `signal`, about 270 bytes) is due every 1/rate seconds
   from a random connection to a random other member of its room; latency runs from the **scheduled** send
@@ -391,7 +391,9 @@ METHOD = """\
   Parley's: each signal is one frame in from the sender and one frame out to another connection, on another
   channel, and joins answer with the room's roster and tell the others (`joined`, `peer-joined`). It finds
   `"to":"…"`, `"room":"…"` and `"name":"…"` by scanning bytes and forwards the frame as it came; it has no
-  JSON parsing, validation, rate limits, per-connection queues, roles or metrics. An echo to the sender
+  JSON parsing, validation, rate limits, per-connection queues, roles or metrics. It runs its handler where
+  Hummingbird does by default, on Swift's shared thread pool; Parley runs each connection's tasks on the
+  connection's own event loop (`EventLoopTaskExecutor`), a choice of Parley's that saves thread wake-ups. An echo to the sender
   would skip the cross-connection hand-off that is the heart of signalling, and flatter the baseline.
 - **Join storm** (`bench/signalling.py storm`): the clients connect and join at evenly spaced moments over
   the spread; each counts its roster (`joined.peers` plus `peer-joined`). Both servers run side by side
