@@ -214,8 +214,9 @@ final class SignalingRelay: Sendable {
     /// Sets the room, participant and connection gauges to what the hub holds now.
     func recordGauges() {
         state.withLock { state in
-            let hub = state.hub
-            metrics.record(rooms: hub.roomCount, participants: hub.participantCount, connections: hub.connectionCount)
+            metrics.record(
+                rooms: state.hub.roomCount, participants: state.hub.participantCount,
+                connections: state.hub.connectionCount)
         }
     }
 

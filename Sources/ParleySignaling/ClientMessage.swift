@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-    import FoundationEssentials
-#else
-    import Foundation
-#endif
-
 /// A message from a client to the server (docs/PROTOCOL.md, "Client → server").
 public enum ClientMessage: Hashable, Sendable {
     /// Enter `room` as `name` (which a join token may supply instead). `audio`/`video` say
