@@ -1600,6 +1600,12 @@ export class ParleyCall extends EventTarget {
       if (this.#screenStream) this.#sendScreenState(peer);
     });
     this.#emit("file-channel", { id: info.id, channel: files });
+    // The newcomer starts its offer now instead of waiting for `negotiationneeded`: the browser
+    // fires that from a task of its own, after the page has handled the new participant (tiles
+    // laid out, sounds started), which held the offer back by about 35 ms. Started here, the
+    // browser builds the offer while the page does that work. The event still covers every
+    // later change; this first offer leaves nothing for it to do.
+    if (canOffer) void this.#negotiate(peer);
     return peer;
   }
 
