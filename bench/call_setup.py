@@ -92,6 +92,8 @@ def floor_once(browser: Browser, files: StaticFiles) -> dict:
             "dtls_connected_ms": since(t0, offerer["dtlsConnected"]),
             "other_first_frame_ms": since(t0, answerer["firstFrame"]),
             "frame_width": offerer["frameWidth"],
+            "offer_local_started_ms": since(t0, offerer["localDescriptionStarted"]),
+            "offer_local_set_ms": since(t0, offerer["localDescriptionSet"]),
         }
     finally:
         context.close()
@@ -134,6 +136,8 @@ def parley_once(browser: Browser, server: Server) -> dict:
             "offer_sent_ms": since(t0, mine["offerSent"]),
             "answer_received_ms": since(t0, mine["answerReceived"]),
             "frame_width": pc["frameWidth"],
+            "offer_local_started_ms": since(t0, pc["localDescriptionStarted"]),
+            "offer_local_set_ms": since(t0, pc["localDescriptionSet"]),
         }
     finally:
         first_context.close()
@@ -148,6 +152,8 @@ FIGURES = (
     "ws_open_ms",
     "joined_ms",
     "pc_created_ms",
+    "offer_local_started_ms",
+    "offer_local_set_ms",
     "offer_sent_ms",
     "answer_received_ms",
 )

@@ -107,11 +107,23 @@ def call_section(data: dict | None, lines: list[str], targets: list[tuple[str, s
             ("the WebSocket is open", "ws_open_ms"),
             ("`joined` has arrived", "joined_ms"),
             ("the peer connection is created", "pc_created_ms"),
+            ("the offer's `setLocalDescription` is called", "offer_local_started_ms"),
+            ("it has resolved", "offer_local_set_ms"),
             ("the offer has left", "offer_sent_ms"),
             ("the answer has arrived", "answer_received_ms"),
         ]
         told = [f"{words} at {ms(parley_s[key]['median'], 1)} ms" for words, key in steps if key in parley_s]
         lines.append("Where Parley's time goes, at the second page (medians after the click): " + ", ".join(told) + ".")
+        floor_s = summary.get("floor", {})
+        if "offer_local_set_ms" in floor_s and "offer_local_set_ms" in parley_s:
+            floor_took = floor_s["offer_local_set_ms"]["median"] - floor_s["offer_local_started_ms"]["median"]
+            parley_took = parley_s["offer_local_set_ms"]["median"] - parley_s["offer_local_started_ms"]["median"]
+            lines.append(
+                f"The offer's `setLocalDescription` takes {ms(parley_took, 1)} ms in Parley's page against "
+                f"{ms(floor_took, 1)} ms in the floor's, for a like offer. The difference is mostly its promise waiting "
+                "for the page's main thread, which is busy building the room's interface as the newcomer arrives "
+                "(a CPU profile of the page during the join shows mostly style and layout work, and the tile code)."
+            )
     if "load_average" in data:
         lines.append("")
         lines.append(

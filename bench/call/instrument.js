@@ -8,7 +8,10 @@
 //   offerSent   our first SDP offer left on it;   answerReceived: the first SDP answer arrived
 //   pcs[]       one record per RTCPeerConnection:
 //                 created, iceConnected, dtlsConnected, connected, firstFrame (the first
-//                 requestVideoFrameCallback of a <video> playing its remote video track)
+//                 requestVideoFrameCallback of a <video> playing its remote video track),
+//                 localDescriptionStarted / localDescriptionSet (its first setLocalDescription
+//                 called, and resolved: the browser's work on it plus any wait for the page's
+//                 main thread)
 (() => {
   const clock = () => performance.timeOrigin + performance.now();
   const bench = { t0: null, wsOpen: null, joined: null, offerSent: null, answerReceived: null, pcs: [] };
@@ -59,8 +62,20 @@
         connected: null,
         firstFrame: null,
         frameWidth: 0,
+        localDescriptionStarted: null,
+        localDescriptionSet: null,
       };
       bench.pcs.push(record);
+      const nativeSetLocalDescription = this.setLocalDescription.bind(this);
+      this.setLocalDescription = async (...args) => {
+        const started = clock();
+        const result = await nativeSetLocalDescription(...args);
+        if (record.localDescriptionStarted === null) {
+          record.localDescriptionStarted = started;
+          record.localDescriptionSet = clock();
+        }
+        return result;
+      };
       const watched = new Set();
       const watchDtls = () => {
         const transports = [
