@@ -60,8 +60,8 @@ final class SignalingRelay: Sendable {
     private let metrics: ParleyMetrics
     private let tokens: JoinTokenAuthority?
     private let turnCredentials: TURNCredentialIssuer?
-    private let clock = ContinuousClock()
-    private let startedAt: ContinuousClock.Instant
+    /// Time since the relay started: rate limits and join deadlines are measured on it.
+    private let uptime: @Sendable () -> Duration
     /// Yields once draining has started and the last participant has left.
     let drained: AsyncStream<Void>
     private let drainedSink: AsyncStream<Void>.Continuation
@@ -81,7 +81,8 @@ final class SignalingRelay: Sendable {
     init(
         configuration: ParleyConfiguration, knownRooms: [RoomName: RoomSettings],
         chatHistory: [RoomName: [ChatMessage]] = [:], tokens: JoinTokenAuthority?,
-        turnCredentials: TURNCredentialIssuer?, metrics: ParleyMetrics
+        turnCredentials: TURNCredentialIssuer?, metrics: ParleyMetrics,
+        uptime: (@Sendable () -> Duration)? = nil
     ) {
         self.turnCredentials = turnCredentials
         self.state = Mutex(
@@ -91,13 +92,19 @@ final class SignalingRelay: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.tokens = tokens
-        self.startedAt = clock.now
+        if let uptime {
+            self.uptime = uptime
+        } else {
+            let clock = ContinuousClock()
+            let startedAt = clock.now
+            self.uptime = { clock.now - startedAt }
+        }
         (drained, drainedSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (storeWrites, storeWritesSink) = AsyncStream.makeStream()
         (awayTimers, awayTimersSink) = AsyncStream.makeStream()
     }
 
-    private var now: Duration { clock.now - startedAt }
+    private var now: Duration { uptime() }
 
     /// The wall clock in milliseconds since the Unix epoch: chat timestamps and ages.
     static var wallClockMilliseconds: Int64 { Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down)) }

@@ -4,8 +4,9 @@
 /// the hottest code in signalling. Foundation's `JSONDecoder` reached the same values through
 /// `Codable`, trying each kind of value in turn for every node; it took about a fifth of the
 /// server's CPU under relay load (bench/RESULTS.md). This parser is one pass over the bytes,
-/// strict (no comments, no trailing commas, no unpaired surrogates, no key twice in an object), and refuses nesting
-/// deeper than its limit as it goes, so its time is linear in the text whatever the input.
+/// strict (no comments, no trailing commas, no unpaired surrogates, no key twice in an
+/// object), and refuses nesting deeper than its limit as it goes, so its time is linear in
+/// the text whatever the input.
 
 /// Why a text is not JSON the parser accepts.
 public enum JSONSyntaxError: Error, Hashable, Sendable {

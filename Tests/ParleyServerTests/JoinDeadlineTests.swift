@@ -1,32 +1,36 @@
+import Synchronization
 import Testing
 
 @testable import ParleyServer
 
-/// The one timer behind every connection's join deadline (`SignalingRelay.passJoinDeadlines`).
+/// The one timer behind every connection's join deadline (`SignalingRelay.passJoinDeadlines`),
+/// on a clock the test moves by hand.
 struct JoinDeadlineTests {
-    /// The wait it asks for is always ahead, never zero or behind: a timer that asked for a
-    /// passed deadline would wake again at once, and keep a core busy.
-    @Test func theNextWaitIsAlwaysAhead() async throws {
+    /// The wait it asks for is exactly the time to the next deadline not yet passed, never zero
+    /// or behind: a timer that asked for a passed deadline would wake again at once, and keep a
+    /// core busy.
+    @Test func theNextWaitIsTheNextDeadlineStillAhead() throws {
         var configuration = ParleyConfiguration()
         configuration.joinTimeout = .milliseconds(200)
+        let time = Mutex<Duration>(.zero)
         let relay = SignalingRelay(
-            configuration: configuration, knownRooms: [:], tokens: nil, turnCredentials: nil, metrics: ParleyMetrics())
-        #expect(relay.passJoinDeadlines() == configuration.joinTimeout)
-        // One connection, then four more 100 ms later: when the first one's deadline has
-        // passed, four are still to come (the passed entry is not yet dropped from the list).
-        var outboxes = [try #require(relay.open(from: "192.0.2.1")).1]
-        try await Task.sleep(for: .milliseconds(100))
-        for _ in 0..<4 {
-            outboxes.append(try #require(relay.open(from: "192.0.2.1")).1)
+            configuration: configuration, knownRooms: [:], tokens: nil, turnCredentials: nil, metrics: ParleyMetrics(),
+            uptime: { time.withLock { $0 } })
+        #expect(relay.passJoinDeadlines() == .milliseconds(200))
+        // One connection at 0 ms, four more at 100 ms: at 250 ms the first one's deadline has
+        // passed and four are still to come (the passed entry is not yet dropped from the list).
+        let first = try #require(relay.open(from: "192.0.2.1")).1
+        time.withLock { $0 = .milliseconds(100) }
+        let later = try (0..<4).map { _ in try #require(relay.open(from: "192.0.2.1")).1 }
+        time.withLock { $0 = .milliseconds(250) }
+        #expect(relay.passJoinDeadlines() == .milliseconds(50))
+        #expect(first.enqueue("late") == .closed)
+        for outbox in later {
+            #expect(outbox.enqueue("in time") == .queued)
         }
-        try await Task.sleep(for: .milliseconds(150))
-        for _ in 0..<20 {
-            let wait = relay.passJoinDeadlines()
-            #expect(wait > .zero && wait <= configuration.joinTimeout)
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        // Every connection was told, once.
-        for outbox in outboxes {
+        time.withLock { $0 = .milliseconds(300) }
+        #expect(relay.passJoinDeadlines() == .milliseconds(200))
+        for outbox in later {
             #expect(outbox.enqueue("late") == .closed)
         }
     }
