@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -72,6 +73,20 @@ let package = Package(
             ]
         ),
 
+        // IO: WebSocket connections run inside their channel pipelines, on Hummingbird's HTTP/1.
+        .target(
+            name: "WebSocketServer",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // IO shell: HTTP, WebSocket, the embedded web client.
         .target(
             name: "ParleyServer",
@@ -79,8 +94,8 @@ let package = Package(
                 "ParleySignaling",
                 "TURNServer",
                 "MediaServer",
+                "WebSocketServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -119,8 +134,8 @@ let package = Package(
         .executableTarget(
             name: "BenchEchoServer",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                "WebSocketServer", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             path: "bench/EchoServer"
         ),
@@ -142,10 +157,21 @@ let package = Package(
             ]),
         .testTarget(name: "TURNServerTests", dependencies: ["TURNServer"]),
         .testTarget(
+            name: "WebSocketServerTests",
+            dependencies: [
+                "WebSocketServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]),
+        .testTarget(
             name: "ParleyServerTests",
             dependencies: [
                 "ParleyServer",
+                "WebSocketServer",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                // Only TLSSetupTests' own WebSocket echo server.
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -397,15 +397,14 @@ METHOD = """\
   divided by the messages scheduled in it (it includes the server's idle work, such as pings). The load
   client's own CPU share is reported: near 100% it, not the server, would be the limit. The client sleeps
   with the event loop's 1 ms timer resolution, so up to about 1 ms of every latency is the client's.
-- **The baseline, a bare relay** (`bench/EchoServer`): the same Hummingbird 2 + hummingbird-websocket
-  versions and the same WebSocket server configuration as Parley (frame limit, UTF-8 validation, automatic
-  ping every 15 s). It relays A → B, not an echo back to the sender, so that the wire work is the same as
-  Parley's: each signal is one frame in from the sender and one frame out to another connection, on another
-  channel, and joins answer with the room's roster and tell the others (`joined`, `peer-joined`). It finds
-  `"to":"…"`, `"room":"…"` and `"name":"…"` by scanning bytes and forwards the frame as it came; it has no
-  JSON parsing, validation, rate limits, per-connection queues, roles or metrics. It runs its handler where
-  Hummingbird does by default, on Swift's shared thread pool; Parley runs each connection's tasks on the
-  connection's own event loop (`EventLoopTaskExecutor`), a choice of Parley's that saves thread wake-ups. An echo to the sender
+- **The baseline, a bare relay** (`bench/EchoServer`): the same WebSocket layer as Parley (Hummingbird 2's
+  HTTP/1 server with Parley's `WebSocketServer` target: each connection a handler in its channel pipeline,
+  with the same frame limit, UTF-8 validation, ping every 15 s and outbox limits). It relays A → B, not an
+  echo back to the sender, so that the wire work is the same as Parley's: each signal is one frame in from
+  the sender and one frame out to another connection, on another channel, and joins answer with the room's
+  roster and tell the others (`joined`, `peer-joined`). It finds `"to":"…"`, `"room":"…"` and `"name":"…"`
+  by scanning bytes and forwards the frame as it came; it has no JSON parsing, validation, rate limits,
+  roles or metrics. An echo to the sender
   would skip the cross-connection hand-off that is the heart of signalling, and flatter the baseline.
 - **Join storm** (`bench/signalling.py storm`): the clients connect and join at evenly spaced moments over
   the spread; each counts its roster (`joined.peers` plus `peer-joined`). Both servers run side by side

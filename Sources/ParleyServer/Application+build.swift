@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ParleySignaling
@@ -10,6 +9,7 @@ import ServiceLifecycle
 import TURN
 import TURNServer
 import UnixSignals
+import WebSocketServer
 
 /// Builds the whole Parley server from its configuration: web client, `/ws` signalling,
 /// health, metrics and admin endpoints, and the services that run beside them. Tests run it
@@ -138,43 +138,23 @@ private func buildParts(
         try webClient.page(context.parameters.get("file") ?? "")
     }
 
-    let webSocketRouter = Router(context: ParleyRequestContext.self)
-    let origins = OriginPolicy(allowed: configuration.allowedOrigins)
-    webSocketRouter.ws("/ws") { inbound, outbound, context in
-        // Browsers send Origin; a page on another site must not open calls with the
-        // visitor's cookies or network position (cross-site WebSocket hijacking). Refused
-        // after the upgrade, so the page's developer sees why in the close reason.
-        let request = context.request
-        let originAllowed = origins.allows(origin: request.headers[.origin], host: request.head.authority)
-        try await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
-            try await SignalingConnection(relay: relay, maxMessageBytes: configuration.frameHardLimit).run(
-                inbound: inbound, outbound: outbound, from: context.requestContext.clientAddress,
-                refusal: originAllowed
-                    ? nil
-                    : SignalingError(.originNotAllowed, "pages from this origin may not open calls on this server"))
-        }
-    }
-
-    let webSocketResponder = webSocketRouter.buildResponder()
     let idleTimeout = TimeAmount.nanoseconds(
         configuration.httpIdleTimeout.components.seconds * 1_000_000_000
             + configuration.httpIdleTimeout.components.attoseconds / 1_000_000_000)
+    let signaling = SignalingService(relay: relay, origins: OriginPolicy(allowed: configuration.allowedOrigins))
+    let webSocketSettings = WebSocketSettings(
+        path: "/ws", maxMessageBytes: configuration.frameHardLimit, pingInterval: configuration.pingInterval,
+        outboxMessageLimit: configuration.outboxMessageLimit, outboxByteLimit: configuration.outboxByteLimit)
     var app = Application(
         router: router,
         server: HTTPServerBuilder { responder in
             HeadDeadlineChildChannel(
-                base: HTTP1WebSocketUpgradeChannel(
+                base: HTTPWebSocketChannel(
                     responder: responder,
-                    webSocketResponder: webSocketResponder,
-                    configuration: .init(
-                        http1: .init(
-                            additionalChannelHandlers: [RequestHeaderTimeout(timeout: idleTimeout)],
-                            idleTimeout: idleTimeout),
-                        ws: WebSocketServerConfiguration(
-                            maxFrameSize: configuration.frameHardLimit,
-                            autoPing: .enabled(timePeriod: configuration.pingInterval),
-                            closeTimeout: .seconds(5),
-                            validateUTF8: true))),
+                    http1: .init(
+                        additionalChannelHandlers: [RequestHeaderTimeout(timeout: idleTimeout)],
+                        idleTimeout: idleTimeout),
+                    settings: webSocketSettings, service: signaling),
                 timeout: idleTimeout)
         },
         configuration: ApplicationConfiguration(

@@ -1,7 +1,9 @@
 import Foundation
+import NIOCore
 import NIOPosix
 import ParleySignaling
 import Synchronization
+import WebSocketServer
 
 /// Rates and counts that protect the server from any one client or address.
 public struct AbuseLimits: Sendable {
@@ -109,11 +111,10 @@ final class SignalingRelay: Sendable {
     /// The wall clock in milliseconds since the Unix epoch: chat timestamps and ages.
     static var wallClockMilliseconds: Int64 { Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down)) }
 
-    /// A WebSocket was accepted from `address`: returns its id and the outbox its writer must
-    /// drain, or nil when that address already has as many connections as it may.
-    func open(from address: String) -> (ConnectionID, Outbox)? {
+    /// A WebSocket was accepted from `address`, with `outbox` for what is sent to it: returns
+    /// its id, or nil when that address already has as many connections as it may.
+    func open(from address: String, outbox: Outbox) -> ConnectionID? {
         let limits = configuration.limits
-        let outbox = Outbox(messageLimit: configuration.outboxMessageLimit, byteLimit: configuration.outboxByteLimit)
         let now = self.now
         return state.withLock { state in
             let open = state.connectionsPerAddress[address, default: 0]
@@ -128,24 +129,55 @@ final class SignalingRelay: Sendable {
                 messages: TokenBucket(capacity: limits.messageBurst, ratePerSecond: limits.messagesPerSecond))
             state.hub.connectionOpened(connection)
             state.joinDeadlines.append((connection, now + configuration.joinTimeout))
-            return (connection, outbox)
+            return connection
         }
     }
 
-    func textReceived(_ text: String, from connection: ConnectionID) async {
-        guard admitMessage(from: connection) else { return }
+    /// Handles a text message from `connection`. Returns nil when it has been handled, or the
+    /// rest of the work when it needs a slow check first (a password's hash, a join token's
+    /// signature); the connection reads nothing more until that work is done, so the hub still
+    /// sees every connection's messages in order.
+    func textReceived(_ text: String, from connection: ConnectionID) -> (@Sendable () async -> Void)? {
+        guard admitMessage(from: connection) else { return nil }
         // Parsing is the costly part of a message; done here, it stays outside the lock.
-        var decoded = ClientMessage.decode(text, maxBytes: configuration.signaling.maxMessageBytes)
+        let decoded = ClientMessage.decode(text, maxBytes: configuration.signaling.maxMessageBytes)
         metrics.messageReceived(type: (try? decoded.get())?.type ?? "invalid")
-        var credentials = JoinCredentials()
         switch decoded {
         case .success(.join(let room, _, _, _, let password, let token, _)):
-            credentials = await checkCredentials(room: room, password: password, token: token, connection: connection)
+            let admission = admitJoin(room: room, password: password, connection: connection)
+            let needsChecking =
+                admission.allowed && (token != nil || (password != nil && admission.passwordHash != nil))
+            guard needsChecking else {
+                handle(decoded, from: connection, credentials: JoinCredentials(rateLimited: !admission.allowed))
+                return nil
+            }
+            return { [self] in
+                let credentials = await checkCredentials(
+                    password: password, against: admission.passwordHash, token: token, connection: connection)
+                handle(decoded, from: connection, credentials: credentials)
+            }
         case .success(.setPassword(let password)):
-            decoded = .success(.moderate(.setPassword(hash: await hashIfModerator(password, connection: connection))))
+            // Only a moderator's password is worth hashing; anyone else's request is refused by
+            // the hub anyway, so it gets no hashing work out of the server.
+            guard let password, state.withLock({ $0.hub.role(of: connection) }) == .moderator else {
+                handle(.success(.moderate(.setPassword(hash: nil))), from: connection)
+                return nil
+            }
+            let cost = configuration.passwordHashCost
+            return { [self] in
+                let hash = await Self.offload { PasswordHasher.hash(password, logRounds: cost) }
+                handle(.success(.moderate(.setPassword(hash: hash))), from: connection)
+            }
         default:
-            break
+            handle(decoded, from: connection)
+            return nil
         }
+    }
+
+    private func handle(
+        _ decoded: Result<ClientMessage, SignalingError>, from connection: ConnectionID,
+        credentials: JoinCredentials = JoinCredentials()
+    ) {
         handle {
             $0.decodedMessageReceived(
                 decoded, from: connection, credentials: credentials, now: Self.wallClockMilliseconds)
@@ -285,14 +317,15 @@ final class SignalingRelay: Sendable {
         }
     }
 
-    /// Checks a join's password and token outside the lock: scrypt takes tens of milliseconds.
-    private func checkCredentials(
-        room: RoomName, password: String?, token: String?, connection: ConnectionID
-    ) async -> JoinCredentials {
+    /// A join's checks that need no waiting: the address's join rate and password-guess rate,
+    /// and the room's password hash (checked afterwards, outside the lock).
+    private func admitJoin(
+        room: RoomName, password: String?, connection: ConnectionID
+    ) -> (allowed: Bool, passwordHash: String?) {
         let now = self.now
         let limits = configuration.limits
-        let (passwordHash, allowed) = state.withLock { state -> (String?, Bool) in
-            guard let address = state.connections[connection]?.address else { return (nil, false) }
+        return state.withLock { state -> (Bool, String?) in
+            guard let address = state.connections[connection]?.address else { return (false, nil) }
             var joins =
                 state.joinsPerAddress[address]
                 ?? TokenBucket(capacity: limits.joinBurst, ratePerSecond: limits.joinsPerSecond)
@@ -304,10 +337,16 @@ final class SignalingRelay: Sendable {
             var probe = failures
             let guessAllowed = password == nil || probe.take(now: now)
             Self.forgetFullBuckets(in: &state, now: now)
-            return (state.hub.settings(of: room)?.passwordHash, joinAllowed && guessAllowed)
+            return (joinAllowed && guessAllowed, state.hub.settings(of: room)?.passwordHash)
         }
-        var credentials = JoinCredentials(rateLimited: !allowed)
-        guard allowed else { return credentials }
+    }
+
+    /// Checks a join's token and password: scrypt takes tens of milliseconds, so it runs on
+    /// the blocking pool, and a wrong password's answer is held back.
+    private func checkCredentials(
+        password: String?, against passwordHash: String?, token: String?, connection: ConnectionID
+    ) async -> JoinCredentials {
+        var credentials = JoinCredentials()
         if let token {
             credentials.token = await tokens?.check(token) ?? .invalid("this server does not accept join tokens")
         }
@@ -316,7 +355,7 @@ final class SignalingRelay: Sendable {
             credentials.passwordMatches = matches
             if !matches {
                 recordFailedPassword(from: connection, now: now)
-                try? await Task.sleep(for: limits.wrongPasswordDelay)
+                try? await Task.sleep(for: configuration.limits.wrongPasswordDelay)
             }
         }
         return credentials
@@ -332,14 +371,6 @@ final class SignalingRelay: Sendable {
             _ = failures.take(now: now)
             state.failedPasswordsPerAddress[address] = failures
         }
-    }
-
-    /// Only a moderator's password is worth hashing; anyone else's request is refused by the
-    /// hub anyway, so it gets no hashing work out of the server.
-    private func hashIfModerator(_ password: String?, connection: ConnectionID) async -> String? {
-        guard let password, state.withLock({ $0.hub.role(of: connection) }) == .moderator else { return nil }
-        let cost = configuration.passwordHashCost
-        return await Self.offload { PasswordHasher.hash(password, logRounds: cost) }
     }
 
     /// Runs CPU-heavy work on NIO's blocking pool, off the cooperative threads that serve
@@ -378,17 +409,21 @@ final class SignalingRelay: Sendable {
                 switch action {
                 case .send(let message, let connection):
                     count(message, recipients: 1)
-                    deliver(withTURNCredentials(message).jsonText(), to: connection, in: state, tooSlow: &tooSlow)
+                    let text = ByteBuffer(string: withTURNCredentials(message).jsonText())
+                    deliver(text, to: connection, in: state, tooSlow: &tooSlow)
                 case .broadcast(let message, let connections):
                     count(message, recipients: connections.count)
-                    let text = message.jsonText()
+                    // Encoded once; every recipient's outbox shares the same bytes.
+                    let text = ByteBuffer(string: message.jsonText())
                     for connection in connections {
                         deliver(text, to: connection, in: state, tooSlow: &tooSlow)
                     }
                 case .close(let connection, let code, let finalError):
                     if let finalError { count(.error(finalError), recipients: 1) }
                     state.connections[connection]?.outbox.close(
-                        code: code, finalText: finalError.map { ServerMessage.error($0).jsonText() })
+                        Outbox.CloseRequest(
+                            code: code.rawValue,
+                            finalText: finalError.map { ByteBuffer(string: ServerMessage.error($0).jsonText()) }))
                 case .saveRoom(let name, let settings):
                     storeWritesSink.yield(.room(name, settings))
                 case .saveChat(let room, let message):
@@ -425,7 +460,9 @@ final class SignalingRelay: Sendable {
         }
     }
 
-    private func deliver(_ text: String, to connection: ConnectionID, in state: State, tooSlow: inout [ConnectionID]) {
+    private func deliver(
+        _ text: ByteBuffer, to connection: ConnectionID, in state: State, tooSlow: inout [ConnectionID]
+    ) {
         if case .full = state.connections[connection]?.outbox.enqueue(text) {
             tooSlow.append(connection)
         }

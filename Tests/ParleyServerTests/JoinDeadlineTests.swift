@@ -1,5 +1,7 @@
+import NIOCore
 import Synchronization
 import Testing
+import WebSocketServer
 
 @testable import ParleyServer
 
@@ -19,19 +21,24 @@ struct JoinDeadlineTests {
         #expect(relay.passJoinDeadlines() == .milliseconds(200))
         // One connection at 0 ms, four more at 100 ms: at 250 ms the first one's deadline has
         // passed and four are still to come (the passed entry is not yet dropped from the list).
-        let first = try #require(relay.open(from: "192.0.2.1")).1
+        func open() throws -> Outbox {
+            let outbox = Outbox(messageLimit: 10, byteLimit: 10_000, wake: {})
+            try #require(relay.open(from: "192.0.2.1", outbox: outbox) != nil)
+            return outbox
+        }
+        let first = try open()
         time.withLock { $0 = .milliseconds(100) }
-        let later = try (0..<4).map { _ in try #require(relay.open(from: "192.0.2.1")).1 }
+        let later = try (0..<4).map { _ in try open() }
         time.withLock { $0 = .milliseconds(250) }
         #expect(relay.passJoinDeadlines() == .milliseconds(50))
-        #expect(first.enqueue("late") == .closed)
+        #expect(first.enqueue(ByteBuffer(string: "late")) == .closed)
         for outbox in later {
-            #expect(outbox.enqueue("in time") == .queued)
+            #expect(outbox.enqueue(ByteBuffer(string: "in time")) == .queued)
         }
         time.withLock { $0 = .milliseconds(300) }
         #expect(relay.passJoinDeadlines() == .milliseconds(200))
         for outbox in later {
-            #expect(outbox.enqueue("late") == .closed)
+            #expect(outbox.enqueue(ByteBuffer(string: "late")) == .closed)
         }
     }
 }

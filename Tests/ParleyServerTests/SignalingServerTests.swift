@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import NIOWebSocket
 import ParleyServer
 import ParleySignaling
@@ -62,6 +63,42 @@ import Testing
             let cyLeft = try await ada.next()
             #expect(cyLeft["type"] as? String == "peer-left")
             #expect(cyLeft["id"] as? String == cyJoined["id"] as? String)
+        }
+    }
+
+    /// A client whose socket just closes, with no close frame (a crashed tab, a lost
+    /// network), is gone too: the server does not keep its half-closed connection open.
+    @Test func aSocketClosedWithoutACloseFrameLeaves() async throws {
+        var configuration = ParleyConfiguration()
+        configuration.signaling.resumeWindow = .zero
+        try await withParley(configuration) { server in
+            let (ada, _) = try await server.join("r", as: "Ada")
+            let upgrade =
+                "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            let payload = Array(#"{"type":"join","room":"r","name":"Bob"}"#.utf8)
+            let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+            let frame =
+                [0x81, 0x80 | UInt8(payload.count)] + mask
+                + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            // Joins, waits for `joined`, then closes the socket.
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: Array(upgrade.utf8) + frame))
+                var received = ""
+                for try await chunk in inbound {
+                    received += String(buffer: chunk)
+                    if received.contains(#""type":"joined""#) { return }
+                }
+            }
+            #expect(try await ada.next()["type"] as? String == "peer-joined")
+            let left = try await ada.next()
+            #expect(left["type"] as? String == "peer-left")
         }
     }
 

@@ -1,6 +1,6 @@
 // The baseline of the signalling capacity benchmark (bench/README.md): a bare WebSocket relay
-// on the same stack as Parley (Hummingbird 2, hummingbird-websocket, the same WebSocket
-// server configuration), so that Parley / bare relay shows what Parley's own logic costs.
+// on the same stack as Parley (Hummingbird 2's HTTP/1 server, Parley's WebSocketServer target
+// with the same settings), so that Parley / bare relay shows what Parley's own logic costs.
 //
 // It speaks just enough of Parley's wire format for the same load client to drive both:
 //
@@ -18,8 +18,11 @@
 
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
+import NIOCore
+import NIOHTTP1
 import Synchronization
+import WebSocketServer
 
 struct Options {
     var host = "127.0.0.1"
@@ -55,7 +58,7 @@ struct Options {
 /// Who is connected, under the id each chose, and who is in which room.
 final class Relay: Sendable {
     private struct Member {
-        let writer: WebSocketOutboundWriter
+        let outbox: Outbox
         let room: String
     }
 
@@ -66,31 +69,72 @@ final class Relay: Sendable {
 
     private let state = Mutex(State())
 
-    /// Registers `id` in `room`; returns the writers of the others there and their ids.
-    func join(
-        id: String, room: String, writer: WebSocketOutboundWriter
-    ) -> (peers: [String], others: [WebSocketOutboundWriter])? {
+    /// Registers `id` in `room`; returns the ids of the others there and their outboxes.
+    func join(id: String, room: String, outbox: Outbox) -> (peers: [String], others: [Outbox])? {
         state.withLock { state in
             guard state.members[id] == nil else { return nil }
             let peers = state.rooms[room, default: []]
-            state.members[id] = Member(writer: writer, room: room)
+            state.members[id] = Member(outbox: outbox, room: room)
             state.rooms[room, default: []].append(id)
-            return (peers, peers.compactMap { state.members[$0]?.writer })
+            return (peers, peers.compactMap { state.members[$0]?.outbox })
         }
     }
 
-    func writer(of id: Substring) -> WebSocketOutboundWriter? {
-        state.withLock { $0.members[String(id)]?.writer }
+    func outbox(of id: Substring) -> Outbox? {
+        state.withLock { $0.members[String(id)]?.outbox }
     }
 
-    /// Forgets `id`; returns the writers of those left in its room.
-    func leave(id: String) -> [WebSocketOutboundWriter] {
+    /// Forgets `id`; returns the outboxes of those left in its room.
+    func leave(id: String) -> [Outbox] {
         state.withLock { state in
             guard let member = state.members.removeValue(forKey: id) else { return [] }
             var ids = state.rooms[member.room, default: []]
             ids.removeAll { $0 == id }
             state.rooms[member.room] = ids.isEmpty ? nil : ids
-            return ids.compactMap { state.members[$0]?.writer }
+            return ids.compactMap { state.members[$0]?.outbox }
+        }
+    }
+}
+
+struct BareRelayService: WebSocketService {
+    let relay: Relay
+
+    func open(request: HTTPRequestHead, remoteAddress: SocketAddress?, outbox: Outbox) -> WebSocketOpening<Session> {
+        .accept(Session(relay: relay, outbox: outbox))
+    }
+
+    /// A connection: its id once it has joined.
+    final class Session: WebSocketSession {
+        let relay: Relay
+        let outbox: Outbox
+        var id: String?
+
+        init(relay: Relay, outbox: Outbox) {
+            self.relay = relay
+            self.outbox = outbox
+        }
+
+        func received(_ message: WebSocketMessage) -> (@Sendable () async -> Void)? {
+            guard case .text(let text) = message else { return nil }
+            if let target = field(#""to":""#, in: text) {
+                _ = relay.outbox(of: target)?.enqueue(ByteBuffer(string: text))
+            } else if id == nil, field(#""type":""#, in: text) == "join",
+                let name = field(#""name":""#, in: text), let room = field(#""room":""#, in: text),
+                let (peers, others) = relay.join(id: String(name), room: String(room), outbox: outbox)
+            {
+                id = String(name)
+                let list = peers.map { #"{"id":"\#($0)"}"# }.joined(separator: ",")
+                _ = outbox.enqueue(ByteBuffer(string: #"{"type":"joined","id":"\#(name)","peers":[\#(list)]}"#))
+                let joined = ByteBuffer(string: #"{"type":"peer-joined","peer":{"id":"\#(name)"}}"#)
+                for other in others { _ = other.enqueue(joined) }
+            }
+            return nil
+        }
+
+        func closed() {
+            guard let id else { return }
+            let left = ByteBuffer(string: #"{"type":"peer-left","id":"\#(id)"}"#)
+            for other in relay.leave(id: id) { _ = other.enqueue(left) }
         }
     }
 }
@@ -120,47 +164,17 @@ func field(_ key: StaticString, in text: String) -> Substring? {
 let options = Options(arguments: CommandLine.arguments)
 let relay = Relay()
 
-let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-webSocketRouter.ws("/ws") { inbound, outbound, _ in
-    var id: String?
-    defer {
-        if let id {
-            let left = #"{"type":"peer-left","id":"\#(id)"}"#
-            let others = relay.leave(id: id)
-            Task {
-                for writer in others { try? await writer.write(.text(left)) }
-            }
-        }
-    }
-    for try await message in inbound.messages(maxSize: 1 << 20) {
-        guard case .text(let text) = message else { continue }
-        if let target = field(#""to":""#, in: text) {
-            try? await relay.writer(of: target)?.write(.text(text))
-        } else if id == nil, field(#""type":""#, in: text) == "join",
-            let name = field(#""name":""#, in: text), let room = field(#""room":""#, in: text),
-            let (peers, others) = relay.join(id: String(name), room: String(room), writer: outbound)
-        {
-            id = String(name)
-            let list = peers.map { #"{"id":"\#($0)"}"# }.joined(separator: ",")
-            try await outbound.write(.text(#"{"type":"joined","id":"\#(name)","peers":[\#(list)]}"#))
-            let joined = #"{"type":"peer-joined","peer":{"id":"\#(name)"}}"#
-            for writer in others { try? await writer.write(.text(joined)) }
-        }
-    }
-}
-
 // The same HTTP and WebSocket settings as Parley's server (Sources/ParleyServer/Application+build.swift).
+let settings = WebSocketSettings(
+    path: "/ws", maxMessageBytes: 1 << 20, pingInterval: .seconds(options.pingInterval), outboxMessageLimit: 512,
+    outboxByteLimit: 1 << 20)
 let app = Application(
     router: Router(),
-    server: .http1WebSocketUpgrade(
-        webSocketRouter: webSocketRouter,
-        configuration: .init(
-            http1: .init(idleTimeout: .seconds(30)),
-            ws: WebSocketServerConfiguration(
-                maxFrameSize: 1 << 20,
-                autoPing: .enabled(timePeriod: .seconds(Int64(options.pingInterval))),
-                closeTimeout: .seconds(5),
-                validateUTF8: true))),
+    server: HTTPServerBuilder { responder in
+        HTTPWebSocketChannel(
+            responder: responder, http1: .init(idleTimeout: .seconds(30)), settings: settings,
+            service: BareRelayService(relay: relay))
+    },
     configuration: ApplicationConfiguration(
         address: .hostname(options.host, port: options.port), serverName: "BenchEchoServer"),
     onServerRunning: { channel in
