@@ -116,6 +116,7 @@ let package = Package(
             name: "parley",
             dependencies: [
                 "ParleyServer",
+                "WebSocketServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

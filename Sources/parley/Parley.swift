@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ParleyServer
 import ParleySignaling
+import WebSocketServer
 
 @main
 struct Parley: AsyncParsableCommand {
@@ -32,6 +33,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
+        EventLoopSizing.matchSharedEventLoopsToAffinity()
         let configuration = try options.resolve()
         bootstrapLogging(configuration)
         let host = configuration.host

@@ -161,6 +161,8 @@ func field(_ key: StaticString, in text: String) -> Substring? {
     return nil
 }
 
+// As Parley does: one event loop per core the process may run on.
+EventLoopSizing.matchSharedEventLoopsToAffinity()
 let options = Options(arguments: CommandLine.arguments)
 let relay = Relay()
 
