@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How many event loops a server runs: one per core it may run on.
 ///
@@ -13,24 +14,24 @@ public enum EventLoopSizing {
     /// The cores this process may run on (its CPU affinity), or nil where that is unknown.
     public static func coresAllowed() -> Int? {
         #if os(Linux)
-        // The kernel's own account of the affinity mask, as hex words ("Cpus_allowed:\t3").
-        // (Swift's Glibc module does not offer sched_getaffinity.)
-        guard let file = fopen("/proc/self/status", "r") else { return nil }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0, let line {
-            let text = String(cString: line)
-            guard text.hasPrefix("Cpus_allowed:") else { continue }
-            let count = text.dropFirst("Cpus_allowed:".count).reduce(0) { count, character in
-                count + (character.hexDigitValue?.nonzeroBitCount ?? 0)
+            // The kernel's own account of the affinity mask, as hex words ("Cpus_allowed:\t3").
+            // (Swift's Glibc module does not offer sched_getaffinity.)
+            guard let file = fopen("/proc/self/status", "r") else { return nil }
+            defer { fclose(file) }
+            var line: UnsafeMutablePointer<CChar>?
+            var capacity = 0
+            defer { free(line) }
+            while getline(&line, &capacity, file) > 0, let line {
+                let text = String(cString: line)
+                guard text.hasPrefix("Cpus_allowed:") else { continue }
+                let count = text.dropFirst("Cpus_allowed:".count).reduce(0) { count, character in
+                    count + (character.hexDigitValue?.nonzeroBitCount ?? 0)
+                }
+                return count > 0 ? count : nil
             }
-            return count > 0 ? count : nil
-        }
-        return nil
+            return nil
         #else
-        return nil
+            return nil
         #endif
     }
 
