@@ -10,8 +10,9 @@
 //   {"type":"signal","to":X,...}           the frame is forwarded unchanged to the connection X
 //
 // There is no JSON parsing: the fields are found by scanning the bytes for `"name":"`, `"to":"`
-// and so on, and a frame is relayed as it came. No validation, limits, rate control, queues
-// or metrics: everything Parley adds on top of the stack is missing here on purpose.
+// and so on, and a frame is relayed as it came. No validation, rate control, roles or metrics:
+// everything Parley adds on top of the WebSocket layer (whose framing limits and per-connection
+// outbox both share) is missing here on purpose.
 //
 // Usage: BenchEchoServer [--host 127.0.0.1] [--port 0] [--ping-interval 15]
 // Prints `Echo listening on http://HOST:PORT` once it accepts connections.
