@@ -138,9 +138,7 @@ private func buildParts(
         try webClient.page(context.parameters.get("file") ?? "")
     }
 
-    let idleTimeout = TimeAmount.nanoseconds(
-        configuration.httpIdleTimeout.components.seconds * 1_000_000_000
-            + configuration.httpIdleTimeout.components.attoseconds / 1_000_000_000)
+    let idleTimeout = TimeAmount(configuration.httpIdleTimeout)
     let signaling = SignalingService(relay: relay, origins: OriginPolicy(allowed: configuration.allowedOrigins))
     let webSocketSettings = WebSocketSettings(
         path: "/ws", maxMessageBytes: configuration.frameHardLimit, pingInterval: configuration.pingInterval,

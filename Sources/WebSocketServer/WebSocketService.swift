@@ -69,10 +69,3 @@ public struct WebSocketSettings: Sendable {
         self.outboxByteLimit = outboxByteLimit
     }
 }
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}

@@ -188,8 +188,12 @@ struct WebSocketConnectionHandlerTests {
     /// client answers, or after the close timeout when it does not.
     @Test func aCloseRequestSendsTheFinalTextThenCloses() async throws {
         let (channel, outbox, recorder) = try await connection()
-        _ = outbox.enqueue(ByteBuffer(string: "dropped by the close"))
-        outbox.close(Outbox.CloseRequest(code: 1008, finalText: ByteBuffer(string: "why"), reason: "policy"))
+        // Both on the event loop, so no write can come between them (the testing loop may run
+        // a wake-up from another thread at once).
+        try await channel.testingEventLoop.executeInContext {
+            _ = outbox.enqueue(ByteBuffer(string: "dropped by the close"))
+            outbox.close(Outbox.CloseRequest(code: 1008, finalText: ByteBuffer(string: "why"), reason: "policy"))
+        }
         #expect(outbox.enqueue(ByteBuffer(string: "after")) == .closed)
         await channel.testingEventLoop.run()
         let finalText = try #require(try await channel.readOutbound(as: WebSocketFrame.self))
