@@ -132,6 +132,9 @@ admin: {{
             second.set_default_timeout(WAIT_MS)
             second.goto(f"{self.pages_url}/janus.html")
             second.evaluate("prepareJanus()")
+            # Load Playwright's waiting helper before t0, as call_setup.py does (PRIME_WAITING).
+            first.wait_for_function("() => true")
+            second.wait_for_function("() => true")
             time.sleep(SETTLE_S)
             second.evaluate("([url, room]) => { startJanus(url, room, 'Second'); }", [self.ws_url, room])
             second.wait_for_function(FRAME_ANY)

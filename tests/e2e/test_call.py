@@ -30,6 +30,35 @@ def test_three_people_all_see_both_others(new_person, room, shots: Path):
     people[0].page.screenshot(path=str(shots / "parley-call.png"))
 
 
+# The tiles are sized by script (tiles.js `layout`, from the grid's size as its ResizeObserver
+# reports it): all fit in the grid, none overlap, and they use much of it. Returns the area of
+# one tile once that holds for `count` tiles (CSS alone would leave them at 320×180, about a
+# third of the grid for three).
+TILES_FIT_JS = """(count) => {
+  const grid = document.querySelector('[data-testid="tiles"]').getBoundingClientRect();
+  const tiles = [...document.querySelectorAll('[data-testid="tile"]')].map((tile) => tile.getBoundingClientRect());
+  if (tiles.length !== count || grid.width === 0) return false;
+  const inside = tiles.every((t) => t.left >= grid.left - 1 && t.right <= grid.right + 1
+    && t.top >= grid.top - 1 && t.bottom <= grid.bottom + 1);
+  const apart = tiles.every((a, i) => tiles.every((b, j) => i === j || a.right <= b.left + 1
+    || b.right <= a.left + 1 || a.bottom <= b.top + 1 || b.bottom <= a.top + 1));
+  const used = tiles.reduce((sum, t) => sum + t.width * t.height, 0) / (grid.width * grid.height);
+  return inside && apart && used > 0.5 ? tiles[0].width * tiles[0].height : false;
+}"""
+
+
+def test_tiles_fill_the_grid_and_grow_when_someone_leaves(new_person, room):
+    ada = new_person().join(room, "Ada")
+    grace = new_person().join(room, "Grace")
+    new_person().join(room, "Katherine")
+    area_of_three = ada.page.wait_for_function(TILES_FIT_JS, arg=3).json_value()
+
+    grace.leave()
+
+    area_of_two = ada.page.wait_for_function(TILES_FIT_JS, arg=2).json_value()
+    assert area_of_two > 1.2 * area_of_three, (area_of_three, area_of_two)
+
+
 def test_leaving_removes_the_tile_at_the_others(new_person, room):
     ada = new_person().join(room, "Ada")
     grace = new_person().join(room, "Grace")

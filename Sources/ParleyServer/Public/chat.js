@@ -78,8 +78,13 @@ export class ChatPanel {
     if (open) {
       this.#unread = 0;
       this.#badge.hidden = true;
-      this.#list.scrollTop = this.#list.scrollHeight;
-      this.#input.focus({ preventScroll: true });
+      // Both need style and layout; at the next frame the browser does those anyway, while
+      // here (the panel opens as the call starts) they would hold up the connections' setup.
+      requestAnimationFrame(() => {
+        if (this.#panel.hidden) return;
+        this.#list.scrollTop = this.#list.scrollHeight;
+        this.#input.focus({ preventScroll: true });
+      });
     }
     document.body.classList.toggle("chat-open", open);
     window.dispatchEvent(new Event("resize"));

@@ -1678,6 +1678,8 @@ export class ParleyCall extends EventTarget {
    * @param {Peer} peer
    */
   async #adoptTransceivers(peer) {
+    /** @type {Promise<void>[]} */
+    const replacing = [];
     for (const transceiver of peer.pc.getTransceivers()) {
       const kind = transceiver.receiver.track.kind;
       if (kind !== "audio" && kind !== "video") continue;
@@ -1686,13 +1688,16 @@ export class ParleyCall extends EventTarget {
       peer.transceivers[kind] = transceiver;
       const track = this.#localTrack(kind);
       if (track) {
-        await transceiver.sender.replaceTrack(track);
         transceiver.sender.setStreams(this.#localStream);
         transceiver.direction = "sendrecv";
+        // Each replaceTrack is a round trip to the browser's WebRTC thread; side by side, the
+        // answer waits for one instead of one per kind.
+        replacing.push(transceiver.sender.replaceTrack(track));
       } else {
         transceiver.direction = "recvonly";
       }
     }
+    await Promise.all(replacing);
   }
 
   /**

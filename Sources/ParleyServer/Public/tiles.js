@@ -95,6 +95,12 @@ export class TileGrid {
   /** @type {(id: string, button: HTMLButtonElement) => void} */
   #onMenu;
   #moderating = false;
+  /**
+   * The container's content box as its ResizeObserver last reported it. Kept so that adding
+   * or removing a tile never reads layout: a forced style and layout in the middle of joining
+   * held the browser's answer to our first offer back by about 100 ms (bench/call_setup.py).
+   */
+  #space = { width: 0, height: 0 };
 
   /**
    * @param {HTMLElement} container
@@ -107,7 +113,13 @@ export class TileGrid {
     this.#container = container;
     this.#onPlayBlocked = onPlayBlocked;
     this.#onMenu = onMenu;
-    new ResizeObserver(() => this.layout()).observe(container);
+    // Called after layout whenever the container's size changes, including when the call
+    // view is first shown; what the tiles' sizes change is laid out again before the paint.
+    new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1].contentRect;
+      this.#space = { width: box.width, height: box.height };
+      this.layout();
+    }).observe(container);
   }
 
   /** @returns {number} */
@@ -289,16 +301,14 @@ export class TileGrid {
 
   /**
    * Sizes the tiles so that all fit, as large as possible. Videos are cropped to fill
-   * their tile, so a tile may be any shape from portrait 3:4 to wide 16:9.
+   * their tile, so a tile may be any shape from portrait 3:4 to wide 16:9. Reads no layout
+   * (see `#space`): cheap to call after every change.
    */
   layout() {
     // Other tiles in the grid (shared screens) take their share of the room too.
     const count = this.#container.querySelectorAll(":scope > .tile").length;
-    if (count === 0) return;
-    const style = getComputedStyle(this.#container);
-    const width = this.#container.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    const height = this.#container.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
-    if (width <= 0 || height <= 0) return;
+    const { width, height } = this.#space;
+    if (count === 0 || width <= 0 || height <= 0) return;
     let best = { w: 0, h: 0 };
     for (let cols = 1; cols <= count; cols++) {
       const rows = Math.ceil(count / cols);
