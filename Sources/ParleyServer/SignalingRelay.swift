@@ -39,10 +39,17 @@ final class SignalingRelay: Sendable {
         let address: String
         var messages: TokenBucket
         var droppedInARow = 0
+
+        /// Takes one message from the rate limit; how many have been dropped in a row, 0 if
+        /// this one may go on.
+        mutating func admitMessage(now: Duration) -> Int {
+            droppedInARow = messages.take(now: now) ? 0 : droppedInARow + 1
+            return droppedInARow
+        }
     }
 
     private struct State {
-        var hub: SignalingHub<SystemRandomNumberGenerator>
+        var hub: SignalingHub
         var connections: [ConnectionID: Connection] = [:]
         var nextConnection: UInt64 = 1
         var connectionsPerAddress: [String: Int] = [:]
@@ -297,20 +304,16 @@ final class SignalingRelay: Sendable {
         let now = self.now
         let limits = configuration.limits
         return state.withLock { state in
-            guard var entry = state.connections[connection] else { return false }
-            defer { state.connections[connection] = entry }
-            if entry.messages.take(now: now) {
-                entry.droppedInARow = 0
-                return true
-            }
-            entry.droppedInARow += 1
-            if entry.droppedInARow == 1 {
+            // Changed in place: one lookup, and no copy of the entry in and out.
+            guard let droppedInARow = state.connections[connection]?.admitMessage(now: now) else { return false }
+            if droppedInARow == 0 { return true }
+            if droppedInARow == 1 {
                 let error = SignalingError(
                     .rateLimited,
                     "more than \(limits.messageBurst) messages at once or \(Int(limits.messagesPerSecond)) a second; messages are being dropped"
                 )
                 run([.send(.error(error), to: connection)], in: &state)
-            } else if entry.droppedInARow >= limits.maxDroppedMessages {
+            } else if droppedInARow >= limits.maxDroppedMessages {
                 run(state.hub.rateLimitExceeded(by: connection), in: &state)
             }
             return false
@@ -387,7 +390,7 @@ final class SignalingRelay: Sendable {
         state.failedPasswordsPerAddress = state.failedPasswordsPerAddress.filter { !$0.value.isFull(now: now) }
     }
 
-    private func handle(_ event: (inout SignalingHub<SystemRandomNumberGenerator>) -> [SignalingAction]) {
+    private func handle(_ event: (inout SignalingHub) -> [SignalingAction]) {
         state.withLock { state in
             run(event(&state.hub), in: &state)
         }

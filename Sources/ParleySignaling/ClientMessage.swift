@@ -7,8 +7,8 @@ public enum ClientMessage: Hashable, Sendable {
     case join(
         room: RoomName, name: DisplayName?, audio: Bool, video: Bool, password: String? = nil, token: String? = nil,
         resume: String? = nil)
-    /// Relay `data` to the participant `to` of the sender's room.
-    case signal(to: PeerID, data: JSONValue)
+    /// Relay `data` to the participant `to` of the sender's room (as it came, unread).
+    case signal(to: PeerID, data: SignalData)
     /// The sender turned its microphone or camera on or off.
     case media(audio: Bool, video: Bool)
     /// The sender raised or lowered its hand.
@@ -55,9 +55,10 @@ extension ClientMessage {
             return .failure(
                 SignalingError(.messageTooLarge, "message is \(size) bytes; the limit is \(maxBytes) bytes"))
         }
-        let value: JSONValue
+        let message: JSONMembers?
         do {
-            value = try JSONValue(parsing: text, maxDepth: maxNestingDepth)
+            message = try JSONValue.parseMembers(
+                of: text, maxDepth: maxNestingDepth, keepingTextOf: "data", butParsing: "description")
         } catch {
             switch error {
             case .nestedTooDeep(let limit):
@@ -68,17 +69,21 @@ extension ClientMessage {
                 return .failure(SignalingError(.invalidJSON, "message is not valid JSON: \(reason)"))
             }
         }
-        guard case .object(let fields) = value else {
+        guard let message else {
             return .failure(SignalingError(.invalidJSON, "message is not a JSON object"))
         }
         do {
-            return .success(try decode(fields))
+            return .success(try decode(message.members, data: message.kept, description: message.keptMember))
         } catch {
             return .failure(error)
         }
     }
 
-    private static func decode(_ fields: [String: JSONValue]) throws(SignalingError) -> ClientMessage {
+    /// `fields` are the message's members but `data`, whose text is `data` and whose own
+    /// member `description` is `description` (`JSONValue.parseMembers`).
+    private static func decode(
+        _ fields: [String: JSONValue], data: Substring?, description: JSONValue?
+    ) throws(SignalingError) -> ClientMessage {
         guard let type = fields["type"]?.stringValue else {
             throw SignalingError(.invalidMessage, "message has no string field \"type\"")
         }
@@ -110,10 +115,10 @@ extension ClientMessage {
                 resume: try optionalString("resume", of: type, in: fields))
         case "signal":
             let to = try requiredString("to", of: type, in: fields)
-            guard let data = fields["data"], case .object = data else {
+            guard let data, data.utf8.first == UInt8(ascii: "{") else {
                 throw SignalingError(.invalidMessage, "\"signal\" needs an object field \"data\"")
             }
-            return .signal(to: PeerID(to), data: data)
+            return .signal(to: PeerID(to), data: SignalData(checked: data, description: description))
         case "media":
             guard let audio = try optionalBool("audio", of: type, in: fields),
                 let video = try optionalBool("video", of: type, in: fields)

@@ -43,11 +43,72 @@ extension JSONValue {
     }
 }
 
+/// A message's top-level members, one of them (`kept`) left as the text it came in.
+public struct JSONMembers: Sendable {
+    /// Every member but the kept one, parsed.
+    public var members: [String: JSONValue]
+    /// The kept member's value as it came, checked to be valid JSON; nil if the object has no
+    /// such member.
+    public var kept: Substring?
+    /// The one member of the kept value (when that is an object) that was parsed after all.
+    public var keptMember: JSONValue?
+}
+
+extension JSONValue {
+    /// Parses a JSON text as `init(parsing:maxDepth:)` does, with the same checks and errors,
+    /// except that the value of the top-level member `key` is only checked, not built: its text
+    /// comes back as it was (`JSONMembers.kept`). Of that value, if it is an object, the member
+    /// `innerKey` is parsed all the same (`keptMember`). Nil when the text is JSON but not an
+    /// object.
+    ///
+    /// A signal's `data` is relayed to one peer and never read by the server, but for the SDP
+    /// in its `description`; kept as text, it is copied into the outgoing message instead of
+    /// being built into a tree and written out again, which was most of the cost of relaying.
+    public static func parseMembers(
+        of text: String, maxDepth: Int, keepingTextOf key: String, butParsing innerKey: String
+    ) throws(JSONSyntaxError) -> JSONMembers? {
+        var text = text
+        let result = text.withUTF8 { bytes -> Result<(JSONValue, Range<Int>?, JSONValue?), JSONSyntaxError> in
+            var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+            parser.keptKey = key
+            parser.keptInnerKey = innerKey
+            return Result { () throws(JSONSyntaxError) in
+                let value = try parser.parseValue()
+                parser.skipWhitespace()
+                guard parser.index == bytes.count else { throw parser.unexpected() }
+                return (value, parser.keptRange, parser.keptInnerValue)
+            }
+        }
+        let (value, keptRange, keptMember) = try result.get()
+        guard case .object(let members) = value else { return nil }
+        guard let keptRange else { return JSONMembers(members: members, kept: nil, keptMember: nil) }
+        // The kept value starts and ends with ASCII ({ } [ ] " or a literal's letters and
+        // digits), so both offsets fall on character boundaries.
+        let lower = text.utf8.index(text.utf8.startIndex, offsetBy: keptRange.lowerBound)
+        let upper = text.utf8.index(lower, offsetBy: keptRange.count)
+        return JSONMembers(members: members, kept: text[lower..<upper], keptMember: keptMember)
+    }
+}
+
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var index = 0
     var depth = 0
+    /// The top-level member whose value is only checked (`JSONValue.parseMembers`), and where
+    /// that value's text is once found.
+    var keptKey: String?
+    var keptRange: Range<Int>?
+    /// The member of the kept value that is parsed after all, and its value once found.
+    var keptInnerKey: String?
+    var keptInnerValue: JSONValue?
+    /// Whether the value being checked is the kept one.
+    private var checkingKept = false
+    /// Keys of the objects being checked without being built, innermost object's last: what a
+    /// key is compared with to refuse it twice in one object.
+    private var checkedKeys: [CheckedString] = []
+    /// Where a checked string's escapes are decoded to, to be thrown away.
+    private var escapeScratch: [UInt8] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -103,7 +164,8 @@ private struct JSONParser {
 
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
         try enter()
-        var members: [String: JSONValue] = [:]
+        // A message's own object has a handful of members: room for them from the start.
+        var members: [String: JSONValue] = depth == 1 ? Dictionary(minimumCapacity: 6) : [:]
         if !consume(UInt8(ascii: "}")) {
             repeat {
                 skipWhitespace()
@@ -113,7 +175,19 @@ private struct JSONParser {
                 guard consume(UInt8(ascii: ":")) else { throw unexpected() }
                 // Parsers differ on which of two equal keys counts (Foundation's takes the
                 // first); refusing them leaves no room for a text to mean two things.
-                guard members.updateValue(try parseValue(), forKey: key) == nil else {
+                let repeated: Bool
+                if depth == 1, key == keptKey {
+                    skipWhitespace()
+                    let start = index
+                    checkingKept = true
+                    try checkValue()
+                    checkingKept = false
+                    repeated = keptRange != nil
+                    keptRange = start..<index
+                } else {
+                    repeated = members.updateValue(try parseValue(), forKey: key) != nil
+                }
+                guard !repeated else {
                     throw .invalid(reason: "the key at byte \(keyStart) appears twice in its object")
                 }
             } while consume(UInt8(ascii: ","))
@@ -121,6 +195,140 @@ private struct JSONParser {
         }
         depth -= 1
         return .object(members)
+    }
+
+    /// Checks one value exactly as `parseValue` would (the same errors at the same bytes),
+    /// building nothing.
+    mutating func checkValue() throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard index < bytes.count else { throw unexpected() }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): try checkObject()
+        case UInt8(ascii: "["):
+            try enter()
+            if !consume(UInt8(ascii: "]")) {
+                repeat {
+                    try checkValue()
+                } while consume(UInt8(ascii: ","))
+                guard consume(UInt8(ascii: "]")) else { throw unexpected() }
+            }
+            depth -= 1
+        case UInt8(ascii: "\""): _ = try checkString()
+        case UInt8(ascii: "t"): _ = try literal("true", .null)
+        case UInt8(ascii: "f"): _ = try literal("false", .null)
+        case UInt8(ascii: "n"): _ = try literal("null", .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
+        default: throw unexpected()
+        }
+    }
+
+    /// Up to this many keys, a checked object compares each new key with the earlier ones;
+    /// beyond, it hashes them, so that a message of many keys costs linear time.
+    private static let keysComparedOneByOne = 8
+
+    private mutating func checkObject() throws(JSONSyntaxError) {
+        try enter()
+        let firstKey = checkedKeys.count
+        var hashedKeys: Set<String>?
+        if !consume(UInt8(ascii: "}")) {
+            repeat {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
+                let keyStart = index
+                let key = try checkString()
+                var repeated = false
+                if checkedKeys.count - firstKey < Self.keysComparedOneByOne {
+                    for earlier in checkedKeys[firstKey...] where try isSame(earlier, key) {
+                        repeated = true
+                        break
+                    }
+                } else {
+                    if hashedKeys == nil {
+                        var earlierKeys = Set<String>()
+                        for earlier in checkedKeys[firstKey...] { earlierKeys.insert(try decoded(earlier)) }
+                        hashedKeys = earlierKeys
+                    }
+                    repeated = !hashedKeys!.insert(try decoded(key)).inserted
+                }
+                guard !repeated else {
+                    throw .invalid(reason: "the key at byte \(keyStart) appears twice in its object")
+                }
+                checkedKeys.append(key)
+                guard consume(UInt8(ascii: ":")) else { throw unexpected() }
+                // The kept object is at depth 2 (a member of the top-level object).
+                if checkingKept, depth == 2, let keptInnerKey, try isKey(key, named: keptInnerKey) {
+                    keptInnerValue = try parseValue()
+                } else {
+                    try checkValue()
+                }
+            } while consume(UInt8(ascii: ","))
+            guard consume(UInt8(ascii: "}")) else { throw unexpected() }
+        }
+        checkedKeys.removeSubrange(firstKey...)
+        depth -= 1
+    }
+
+    /// Whether two checked keys are the same key as `parseObject`'s dictionary sees it (Swift
+    /// `String` equality, which takes canonically equivalent texts as equal).
+    private mutating func isSame(_ a: CheckedString, _ b: CheckedString) throws(JSONSyntaxError) -> Bool {
+        if a.content.count == b.content.count
+            && UnsafeBufferPointer(rebasing: bytes[a.content]).elementsEqual(
+                UnsafeBufferPointer(rebasing: bytes[b.content]))
+        {
+            return true
+        }
+        // Different bytes of plain ASCII are different strings; anything else is compared as
+        // the strings the parser would build.
+        if a.isPlainASCII && b.isPlainASCII { return false }
+        return try decoded(a) == decoded(b)
+    }
+
+    /// Whether a checked key is `name`, as `isSame` compares keys.
+    private mutating func isKey(_ key: CheckedString, named name: String) throws(JSONSyntaxError) -> Bool {
+        if key.isPlainASCII {
+            return UnsafeBufferPointer(rebasing: bytes[key.content]).elementsEqual(name.utf8)
+        }
+        return try decoded(key) == name
+    }
+
+    /// The string `parseString` builds from a checked string.
+    private mutating func decoded(_ string: CheckedString) throws(JSONSyntaxError) -> String {
+        if string.isPlainASCII {
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[string.content]), as: UTF8.self)
+        }
+        let resume = index
+        defer { index = resume }
+        index = string.content.lowerBound - 1
+        return try parseString()
+    }
+
+    /// Checks a string as `parseString` would (`index` at its opening quote), building nothing.
+    private mutating func checkString() throws(JSONSyntaxError) -> CheckedString {
+        index += 1
+        let start = index
+        var isPlainASCII = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return CheckedString(content: start..<(index - 1), isPlainASCII: isPlainASCII)
+            case UInt8(ascii: "\\"):
+                isPlainASCII = false
+                index += 1
+                var scratch = escapeScratch
+                escapeScratch = []
+                scratch.removeAll(keepingCapacity: true)
+                defer { escapeScratch = scratch }
+                try appendEscape(to: &scratch)
+            case ..<0x20:
+                throw controlCharacter()
+            default:
+                if byte >= 0x80 { isPlainASCII = false }
+                index += 1
+            }
+        }
+        throw .invalid(reason: "a string starting at byte \(start - 1) is not closed")
     }
 
     private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
@@ -304,6 +512,13 @@ private struct JSONParser {
     }
 }
 
+/// A string in the text that was checked but not built: where its content is (between the
+/// quotes), and whether that is ASCII without escapes (then its bytes are its characters).
+private struct CheckedString {
+    var content: Range<Int>
+    var isPlainASCII: Bool
+}
+
 /// Compact JSON text, built as UTF-8 bytes.
 struct JSONTextWriter {
     private var bytes: [UInt8] = []
@@ -367,6 +582,14 @@ struct JSONTextWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Text that is one JSON value already, as it is.
+    mutating func write(json text: Substring) {
+        // Appending the UTF-8 view itself copies byte by byte (a substring's view has no bulk
+        // copy); its contiguous storage goes in one copy.
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if copied == nil { bytes.append(contentsOf: text.utf8) }
     }
 
     /// Text that is JSON already (punctuation, literals, a key with its quotes).

@@ -138,7 +138,7 @@ public struct Room: Sendable {
 
     /// `sender` asked to relay `data` to `target`, which must be another member of this room.
     func relaySignal(
-        from sender: PeerID, connection senderConnection: ConnectionID, to target: PeerID, data: JSONValue
+        from sender: PeerID, connection senderConnection: ConnectionID, to target: PeerID, data: SignalData
     ) -> SignalingAction {
         guard target != sender, let recipient = member(target) else {
             // Deliberately the same answer for "gone", "never existed" and "in another room",

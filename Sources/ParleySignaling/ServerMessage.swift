@@ -96,7 +96,7 @@ public enum ServerMessage: Hashable, Sendable {
     case reaction(from: PeerID, emoji: Reaction)
     /// Someone said something (to everyone, the sender included).
     case chat(ChatMessage)
-    case signal(from: PeerID, data: JSONValue)
+    case signal(from: PeerID, data: SignalData)
     /// The server is shutting down: calls may go on for up to `seconds`, no one can join.
     case draining(seconds: Int)
     case error(SignalingError)
@@ -197,7 +197,7 @@ extension ServerMessage: Encodable {
             writer.raw(#"{"type":"signal","from":"#)
             writer.write(from.rawValue)
             writer.raw(#","data":"#)
-            writer.write(data)
+            writer.write(json: data.text)
             writer.raw("}")
             return writer.text
         }

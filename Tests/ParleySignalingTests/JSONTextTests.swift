@@ -11,7 +11,7 @@ struct JSONTextTests {
         try JSONValue(parsing: text, maxDepth: maxDepth)
     }
 
-    @Test(arguments: [
+    static let readable: [(String, JSONValue)] = [
         ("null", JSONValue.null),
         (" true ", .bool(true)),
         ("\n\t\rfalse", .bool(false)),
@@ -34,12 +34,14 @@ struct JSONTextTests {
         ("[]", .array([])),
         ("[1, [2, []], {}]", .array([.integer(1), .array([.integer(2), .array([])]), .object([:])])),
         (#"{ "a" : 1 , "b":[null] }"#, .object(["a": .integer(1), "b": .array([.null])])),
-    ])
+    ]
+
+    @Test(arguments: readable)
     func readsWhatJSONAllows(text: String, value: JSONValue) throws {
         #expect(try parse(text) == value)
     }
 
-    @Test(arguments: [
+    static let unreadable: [(String, String)] = [
         ("", "the text ends early"),
         ("   ", "the text ends early"),
         ("nul", "the text ends early"),
@@ -72,9 +74,66 @@ struct JSONTextTests {
         (#"{"a":1,"b":{"a":2},"a":3}"#, "the key at byte 19 appears twice in its object"),
         ("/* no */ 1", "unexpected '/' at byte 0"),
         ("\u{FEFF}1", "unexpected byte 0xEF at byte 0"),
-    ])
+    ]
+
+    @Test(arguments: unreadable)
     func refusesWhatJSONDoesNot(text: String, reason: String) {
         #expect(throws: JSONSyntaxError.invalid(reason: reason)) { try parse(text) }
+    }
+
+    /// `parseMembers` checks the member it keeps as text exactly as the parser reads it: with
+    /// each text of the two tables above as the value of `data`, and with the cases below, it
+    /// refuses what the parser refuses with the same error, and keeps the text of what the
+    /// parser reads, which reads as the same value; the other members and `data.description`
+    /// come out as the parser reads them.
+    @Test func keptMembersAreCheckedAsTheParserReadsThem() throws {
+        let manyKeys = (0..<20).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        let values =
+            Self.readable.map(\.0) + Self.unreadable.map(\.0) + [
+                #"{"a":1,"\u0061":2}"#,  // the same key, escaped
+                #"{"\u00e9":1,"e\u0301":2}"#,  // canonically equivalent keys are one key to Swift
+                #"{"é":1,"e\u0301":2}"#,
+                "{\(manyKeys)}",  // past the keys compared one by one
+                "{\(manyKeys),\"k3\":0}",
+                "{\(manyKeys),\"k\\u0033\":0}",
+                #"{"x":{"a":1,"a":2}}"#,
+                #"{"a":1,"b":{"a":2,"c":{"a":3}},"c":4}"#,
+                #"{"description":{"type":"offer","sdp":"v=0\r\n"},"n":1}"#,
+                #"{"descr\u0069ption":{"sdp":"escaped key"}}"#,
+                #"{"x":{"description":{"sdp":"not the kept object's own member"}}}"#,
+                #"{"description":1,"description":2}"#,
+                #"[{"description":{"sdp":"in an array"}}]"#,
+                String(repeating: "[", count: 40),
+            ]
+        for value in values {
+            for message in [#"{"type":"signal","data":\#(value)}"#, #"{"data":\#(value),"to":"x"}"#] {
+                try expectSameReading(of: message)
+            }
+        }
+        try expectSameReading(of: #"{"type":"signal","data":[[[1]]]}"#, maxDepth: 3)
+        try expectSameReading(of: #"{"type":"signal","data":[[[1]]]}"#, maxDepth: 4)
+        try expectSameReading(of: #"{"type":"leave"}"#)
+        try expectSameReading(of: #"[{"data":{}}]"#)
+    }
+
+    private func expectSameReading(of text: String, maxDepth: Int = 32) throws {
+        let parsed = Result { () throws(JSONSyntaxError) in try JSONValue(parsing: text, maxDepth: maxDepth) }
+        let kept = Result { () throws(JSONSyntaxError) in
+            try JSONValue.parseMembers(of: text, maxDepth: maxDepth, keepingTextOf: "data", butParsing: "description")
+        }
+        switch (parsed, kept) {
+        case (.failure(let error), .failure(let keptError)):
+            #expect(error == keptError, "\(text)")
+        case (.success(.object(var members)), .success(let keptMembers?)):
+            let data = members.removeValue(forKey: "data")
+            #expect(keptMembers.members == members, "\(text)")
+            #expect(try keptMembers.kept.map { try parse(String($0), maxDepth: .max) } == data, "\(text)")
+            #expect(keptMembers.keptMember == data?["description"], "\(text)")
+        case (.success(let value), .success(nil)):
+            if case .object = value { Issue.record("\(text): an object, but parseMembers said it was not") }
+        default:
+            Issue.record("\(text): read as \(parsed), but parseMembers gave \(kept)")
+        }
     }
 
     /// The limit counts arrays and objects alike and is checked as the parser goes down, so

@@ -79,7 +79,7 @@ import Testing
         // Expiry of the old connection's window is now harmless.
         #expect(hub.resumeWindowPassed(for: c1).isEmpty)
         // The seat lives on the new connection.
-        let data = JSONValue.object(["candidate": .null])
+        let data = SignalData.object(["candidate": .null])
         #expect(
             hub.messageReceived(.signal(to: ada, data: data), from: c2) == [
                 .send(.signal(from: bob, data: data), to: c3)
@@ -94,7 +94,7 @@ import Testing
         let (bob, _) = seat(&hub, 2, name: "Bob")
         _ = hub.connectionClosed(c1)
         let (ada, _) = (hub.room(RoomName("r")!)!.members[0].info.id, ())
-        let offer = JSONValue.object(["description": .object(["type": .string("offer"), "sdp": .string("v=0")])])
+        let offer = SignalData.object(["description": .object(["type": .string("offer"), "sdp": .string("v=0")])])
         #expect(hub.messageReceived(.signal(to: ada, data: offer), from: c2).isEmpty)
         #expect(
             hub.messageReceived(.media(audio: false, video: false), from: c2).isEmpty,
@@ -118,7 +118,7 @@ import Testing
         let (bob, _) = seat(&hub, 2, name: "Bob")
         _ = hub.connectionClosed(c1)
         for n in 0..<10 {
-            _ = hub.messageReceived(.signal(to: ada, data: .integer(Int64(n)).wrapped), from: c2)
+            _ = hub.messageReceived(.signal(to: ada, data: JSONValue.integer(Int64(n)).wrapped), from: c2)
         }
         let sent = deliveries(join(&hub, 3, resume: adaToken)).map(\.1).dropFirst()
         #expect(Array(sent) == (7..<10).map { .signal(from: bob, data: JSONValue.integer(Int64($0)).wrapped) })
@@ -296,5 +296,5 @@ import Testing
 
 extension JSONValue {
     /// A signal payload holding this value.
-    fileprivate var wrapped: JSONValue { .object(["n": self]) }
+    fileprivate var wrapped: SignalData { .object(["n": self]) }
 }

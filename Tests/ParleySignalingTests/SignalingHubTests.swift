@@ -54,7 +54,7 @@ import Testing
         let ada = hub.openAndJoin(1, room: "r")
         let bob = hub.openAndJoin(2, room: "r")
         _ = hub.openAndJoin(3, room: "r")
-        let data = JSONValue.object(["description": .object(["type": .string("offer"), "sdp": .string("v=0")])])
+        let data = SignalData.object(["description": .object(["type": .string("offer"), "sdp": .string("v=0")])])
         let actions = hub.messageReceived(.signal(to: bob, data: data), from: c1)
         #expect(actions == [.send(.signal(from: ada, data: data), to: c2)])
     }

@@ -13,7 +13,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-typealias TestHub = SignalingHub<SeededGenerator>
+typealias TestHub = SignalingHub
 
 /// A hub for tests; resuming is off unless `resumeWindow` is given, so that a closed
 /// connection leaves at once.

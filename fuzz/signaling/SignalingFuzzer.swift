@@ -115,6 +115,7 @@ func checkDecoding(_ text: String, maxBytes: Int) {
 /// trailing commas, for one), so a text only Foundation reads is not a failure.
 func checkJSON(_ text: String) {
     let depth = ClientMessage.maxNestingDepth
+    checkKeptMembers(text)
     guard let ours = try? JSONValue(parsing: text, maxDepth: depth) else { return }
     require(
         (try? JSONValue(parsing: ours.jsonText, maxDepth: depth)) == ours, "written JSON did not read back the same")
@@ -122,6 +123,34 @@ func checkJSON(_ text: String) {
     require(
         foundations.map(numbersAsDoubles) == numbersAsDoubles(ours),
         "Foundation's decoder read \(String(describing: foundations)) where the JSON parser read \(ours)")
+}
+
+/// `parseMembers` (how messages are decoded, a signal's `data` kept as text) agrees with the
+/// parser on every text: the same error for what it refuses; for an object, the same members,
+/// a kept text that reads as the parser's `data`, and the parser's `data.description`.
+func checkKeptMembers(_ text: String) {
+    let depth = ClientMessage.maxNestingDepth
+    let parsed = Result { () throws(JSONSyntaxError) in try JSONValue(parsing: text, maxDepth: depth) }
+    let kept = Result { () throws(JSONSyntaxError) in
+        try JSONValue.parseMembers(of: text, maxDepth: depth, keepingTextOf: "data", butParsing: "description")
+    }
+    switch (parsed, kept) {
+    case (.failure(let error), .failure(let keptError)):
+        require(error == keptError, "the parser refused with \(error), parseMembers with \(keptError)")
+    case (.success(.object(var members)), .success(let keptMembers?)):
+        let data = members.removeValue(forKey: "data")
+        require(keptMembers.members == members, "parseMembers read other members than the parser")
+        let keptData = keptMembers.kept.flatMap { try? JSONValue(parsing: String($0), maxDepth: .max) }
+        require(
+            keptData == data,
+            "the kept text of data (\(String(describing: keptMembers.kept))) does not read as the parser's (\(String(describing: data)))"
+        )
+        require(keptMembers.keptMember == data?["description"], "data.description differs")
+    case (.success(let value), .success(nil)):
+        if case .object = value { fail("parseMembers said an object was not one") }
+    default:
+        fail("the parser gave \(parsed), parseMembers \(kept)")
+    }
 }
 
 func numbersAsDoubles(_ value: JSONValue) -> JSONValue {
@@ -146,7 +175,7 @@ func fail(_ message: String) -> Never {
 struct Script {
     static let slots = 8
 
-    var hub: SignalingHub<SeededGenerator>
+    var hub: SignalingHub
     let bytes: [UInt8]
     var model = Model()
     /// The connection each slot stands for now; a slot gets a new id when it opens again
@@ -645,7 +674,7 @@ struct Model {
     }
 
     /// The hub's own counts agree with what its actions said.
-    func check(against hub: SignalingHub<SeededGenerator>, step: Int, roomsComparable: Bool) {
+    func check(against hub: SignalingHub, step: Int, roomsComparable: Bool) {
         func broken(_ message: String) -> Never {
             fail("step \(step): \(message)")
         }
