@@ -236,6 +236,14 @@ private struct JSONParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
                 let keyStart = index
                 let key = try checkString()
+                guard consume(UInt8(ascii: ":")) else { throw unexpected() }
+                // The kept object is at depth 2 (a member of the top-level object).
+                if checkingKept, depth == 2, let keptInnerKey, try isKey(key, named: keptInnerKey) {
+                    keptInnerValue = try parseValue()
+                } else {
+                    try checkValue()
+                }
+                // Checked after the value, where `parseObject` finds it, for the same error.
                 var repeated = false
                 if checkedKeys.count - firstKey < Self.keysComparedOneByOne {
                     for earlier in checkedKeys[firstKey...] where try isSame(earlier, key) {
@@ -254,13 +262,6 @@ private struct JSONParser {
                     throw .invalid(reason: "the key at byte \(keyStart) appears twice in its object")
                 }
                 checkedKeys.append(key)
-                guard consume(UInt8(ascii: ":")) else { throw unexpected() }
-                // The kept object is at depth 2 (a member of the top-level object).
-                if checkingKept, depth == 2, let keptInnerKey, try isKey(key, named: keptInnerKey) {
-                    keptInnerValue = try parseValue()
-                } else {
-                    try checkValue()
-                }
             } while consume(UInt8(ascii: ","))
             guard consume(UInt8(ascii: "}")) else { throw unexpected() }
         }

@@ -97,6 +97,8 @@ struct JSONTextTests {
                 "{\(manyKeys),\"k3\":0}",
                 "{\(manyKeys),\"k\\u0033\":0}",
                 #"{"x":{"a":1,"a":2}}"#,
+                #"{"a":1,"a":x}"#,  // a key twice before a bad value: the value's error comes first
+                "{\(manyKeys),\"k3\":x}",
                 #"{"a":1,"b":{"a":2,"c":{"a":3}},"c":4}"#,
                 #"{"description":{"type":"offer","sdp":"v=0\r\n"},"n":1}"#,
                 #"{"descr\u0069ption":{"sdp":"escaped key"}}"#,
@@ -114,6 +116,7 @@ struct JSONTextTests {
         try expectSameReading(of: #"{"type":"signal","data":[[[1]]]}"#, maxDepth: 4)
         try expectSameReading(of: #"{"type":"leave"}"#)
         try expectSameReading(of: #"[{"data":{}}]"#)
+        try expectSameReading(of: #"{"data":{},"data":x}"#)
     }
 
     private func expectSameReading(of text: String, maxDepth: Int = 32) throws {
