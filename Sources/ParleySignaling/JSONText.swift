@@ -107,8 +107,6 @@ private struct JSONParser {
     /// Keys of the objects being checked without being built, innermost object's last: what a
     /// key is compared with to refuse it twice in one object.
     private var checkedKeys: [CheckedString] = []
-    /// Where a checked string's escapes are decoded to, to be thrown away.
-    private var escapeScratch: [UInt8] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -162,15 +160,21 @@ private struct JSONParser {
         return true
     }
 
+    /// Moves to the opening quote of an object's next key, which must come next; returns where
+    /// it is (the place an error about the key names).
+    private mutating func startOfKey() throws(JSONSyntaxError) -> Int {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
+        return index
+    }
+
     private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
         try enter()
         // A message's own object has a handful of members: room for them from the start.
         var members: [String: JSONValue] = depth == 1 ? Dictionary(minimumCapacity: 6) : [:]
         if !consume(UInt8(ascii: "}")) {
             repeat {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
-                let keyStart = index
+                let keyStart = try startOfKey()
                 let key = try parseString()
                 guard consume(UInt8(ascii: ":")) else { throw unexpected() }
                 // Parsers differ on which of two equal keys counts (Foundation's takes the
@@ -232,9 +236,7 @@ private struct JSONParser {
         var hashedKeys: Set<String>?
         if !consume(UInt8(ascii: "}")) {
             repeat {
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
-                let keyStart = index
+                let keyStart = try startOfKey()
                 let key = try checkString()
                 guard consume(UInt8(ascii: ":")) else { throw unexpected() }
                 // The kept object is at depth 2 (a member of the top-level object).
@@ -308,6 +310,8 @@ private struct JSONParser {
         index += 1
         let start = index
         var isPlainASCII = true
+        // Escapes are decoded here only to check them (allocated at the first one, if any).
+        var discarded: [UInt8] = []
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
@@ -317,11 +321,7 @@ private struct JSONParser {
             case UInt8(ascii: "\\"):
                 isPlainASCII = false
                 index += 1
-                var scratch = escapeScratch
-                escapeScratch = []
-                scratch.removeAll(keepingCapacity: true)
-                defer { escapeScratch = scratch }
-                try appendEscape(to: &scratch)
+                try appendEscape(to: &discarded)
             case ..<0x20:
                 throw controlCharacter()
             default:
