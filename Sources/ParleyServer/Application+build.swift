@@ -282,6 +282,9 @@ private struct RoomPersistence: Service {
             await group.waitForAll()
         }
         try? await store.close()
+        // The relay finishes its writes when `SignalingShutdown` is told to shut down, which may
+        // come before this service is; ending first would count as a failure (as in AwayTimers).
+        try? await gracefulShutdown()
     }
 
     private func pruneChat() async {
