@@ -48,11 +48,15 @@ let package = Package(
         // NIO socket addresses to and from the pure targets' TransportAddress.
         .target(
             name: "TransportAddressNIO", dependencies: ["STUN", .product(name: "NIOCore", package: "swift-nio")]),
-        // IO: the media engine's UDP port on SwiftNIO, running EchoSessions.
+        // IO: a UDP socket read and written in batches (recvmmsg, sendmmsg) by a thread of its own.
+        // recvmmsg and sendmmsg, which Swift's Glibc module does not declare.
+        .target(name: "CDatagramSocket"),
+        .target(name: "DatagramSocket", dependencies: ["CDatagramSocket", "STUN"]),
+        // IO: the media engine's UDP port, running EchoSessions.
         .target(
             name: "MediaServer",
             dependencies: [
-                "MediaEngine", "MediaCrypto", "ICE", "SDP", "STUN", "TransportAddressNIO",
+                "MediaEngine", "MediaCrypto", "ICE", "SDP", "STUN", "DatagramSocket", "TransportAddressNIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -157,6 +161,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "TURNServerTests", dependencies: ["TURNServer"]),
+        .testTarget(name: "DatagramSocketTests", dependencies: ["DatagramSocket", "STUN"]),
         .testTarget(
             name: "WebSocketServerTests",
             dependencies: [

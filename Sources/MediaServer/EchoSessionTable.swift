@@ -1,17 +1,16 @@
+import DatagramSocket
 import ICE
 import Logging
 import MediaEngine
-import NIOCore
 import STUN
-import TransportAddressNIO
 
 /// Every echo session of the media port, and which session each datagram belongs to.
 ///
-/// Lives on the media socket's event loop: every entry point runs there
-/// (`eventLoop.preconditionInEventLoop()`), which is why the unchecked `Sendable` is sound.
-/// A STUN datagram is routed by the server ufrag in its USERNAME; anything else by its source
-/// address, which a session's ICE agent must have authenticated first.
-final class EchoSessionTable: @unchecked Sendable {
+/// Not thread-safe by itself: ``MediaServerService`` keeps it behind a mutex, which the
+/// receiving thread takes once per batch of datagrams and the endpoints take to add, end or
+/// count sessions. A STUN datagram is routed by the server ufrag in its USERNAME; anything
+/// else by its source address, which a session's ICE agent must have authenticated first.
+final class EchoSessionTable {
     private struct Route {
         let id: String
         let session: EchoSession
@@ -23,8 +22,9 @@ final class EchoSessionTable: @unchecked Sendable {
         var addresses: Set<TransportAddress> = []
     }
 
-    let eventLoop: any EventLoop
     private let logger: Logger
+    /// Everything the sessions send, queued until ``flush()``.
+    private let sender: DatagramSender
     /// More than SRTP's largest authentication tag plus SRTCP's index.
     static let trailerRoom = 32
     private var entries: [String: Entry] = [:]
@@ -36,44 +36,25 @@ final class EchoSessionTable: @unchecked Sendable {
     private var packetArrays: [[UInt8]] = []
     static let pooledPacketArrays = 64
     static let packetArrayCapacity = 2048 + trailerRoom
-    private var channel: (any Channel)?
-    private var unflushed = false
-    /// Ticks while there are sessions, so that an idle server never wakes up.
-    private var timer: RepeatedTask?
-    private let timerInterval: TimeAmount
     /// Counters of ended sessions and of the table itself; ``statistics`` adds the live sessions'.
     private var totals = MediaStatistics()
 
-    /// - Parameter timerInterval: how often session timers (consent, DTLS retransmission,
-    ///   setup deadline) are checked while any session exists.
-    init(eventLoop: any EventLoop, timerInterval: TimeAmount, logger: Logger) {
-        self.eventLoop = eventLoop
-        self.timerInterval = timerInterval
+    init(sender: DatagramSender, logger: Logger) {
+        self.sender = sender
         self.logger = logger
     }
 
     var count: Int { entries.count }
-
-    func attach(_ channel: any Channel) {
-        eventLoop.preconditionInEventLoop()
-        self.channel = channel
-    }
+    var isEmpty: Bool { entries.isEmpty }
 
     func add(_ session: EchoSession, id: String, ufrag: String) {
-        eventLoop.preconditionInEventLoop()
         entries[id] = Entry(session: session, ufrag: ufrag)
         sessionByUfrag[ufrag] = id
         totals.sessionsStarted += 1
-        if timer == nil {
-            timer = eventLoop.scheduleRepeatedTask(initialDelay: timerInterval, delay: timerInterval) { [self] _ in
-                timerFired(now: .now)
-            }
-        }
     }
 
     /// Ends a session from the server's side; false if there is none with this id.
     func close(id: String) -> Bool {
-        eventLoop.preconditionInEventLoop()
         guard let entry = entries[id] else { return false }
         run(entry.session.close(), sessionID: id)
         flush()
@@ -81,72 +62,62 @@ final class EchoSessionTable: @unchecked Sendable {
     }
 
     func closeAll() {
-        eventLoop.preconditionInEventLoop()
         for id in Array(entries.keys) { _ = close(id: id) }
     }
 
     // MARK: Events
 
-    func datagramReceived(_ buffer: ByteBuffer, from remote: SocketAddress) {
-        eventLoop.preconditionInEventLoop()
-        guard let source = TransportAddress(remote), let route = route(for: buffer, from: source) else {
+    /// Hands datagram `index` of the receiver's batch to its session.
+    func datagramReceived(_ index: Int, of receiver: DatagramReceiver, now: ContinuousClock.Instant) {
+        guard receiver.isWhole(datagram: index), let source = receiver.source(ofDatagram: index) else {
             totals.datagramsUnrouted += 1
             return
         }
         var bytes = packetArrays.popLast() ?? Self.makePacketArray()
-        bytes.append(contentsOf: buffer.readableBytesView)
-        run(
-            route.session.receive(consume bytes, from: source, now: .now), sessionID: route.id, source: (source, remote)
-        )
+        receiver.appendDatagram(index, to: &bytes)
+        guard let route = route(for: bytes, from: source) else {
+            totals.datagramsUnrouted += 1
+            recycle(&bytes)
+            return
+        }
+        run(route.session.receive(consume bytes, from: source, now: now), sessionID: route.id)
     }
 
     /// Runs every session's timers whose deadline has passed.
     func timerFired(now: ContinuousClock.Instant) {
-        eventLoop.preconditionInEventLoop()
         for (id, entry) in entries {
             guard let deadline = entry.session.nextDeadline, deadline <= now else { continue }
             run(entry.session.poll(now: now), sessionID: id)
         }
-        flush()
     }
 
-    /// The end of a read burst: everything written since goes out in one sendmmsg.
+    /// Sends everything queued, in one sendmmsg where the kernel takes it.
     func flush() {
-        guard unflushed, let channel else { return }
-        unflushed = false
-        channel.flush()
+        if sender.queued > 0 { sender.flush() }
     }
 
     // MARK: Routing
 
-    private func route(for buffer: ByteBuffer, from source: TransportAddress) -> Route? {
+    private func route(for bytes: [UInt8], from source: TransportAddress) -> Route? {
         if let route = routeByAddress[source] { return route }
         // Only a connectivity check can introduce a new address.
-        guard buffer.readableBytesView.first.map({ $0 < 4 }) == true,
-            let ufrag = ICELiteAgent.localUsernameFragment(ofCheck: Array(buffer.readableBytesView)),
+        guard bytes.first.map({ $0 < 4 }) == true,
+            let ufrag = ICELiteAgent.localUsernameFragment(ofCheck: bytes),
             let id = sessionByUfrag[ufrag], let entry = entries[id]
         else { return nil }
         return Route(id: id, session: entry.session)
     }
 
-    /// Runs a session's outputs. `source` is the datagram that caused them, if one did: replies
-    /// to it reuse its socket address rather than building one per packet.
-    private func run(
-        _ outputs: consuming [EchoSessionOutput], sessionID id: String,
-        source: (address: TransportAddress, socketAddress: SocketAddress)? = nil
-    ) {
+    /// Runs a session's outputs.
+    private func run(_ outputs: consuming [EchoSessionOutput], sessionID id: String) {
         var outputs = outputs
         // Taken out one by one (in order), so each sent array is owned here and can be reused.
         outputs.reverse()
         while let output = outputs.popLast() {
             switch consume output {
             case .send(var bytes, let destination):
-                let remote = source.flatMap { $0.address == destination ? $0.socketAddress : nil }
-                send(bytes, to: remote ?? SocketAddress(destination))
-                if packetArrays.count < Self.pooledPacketArrays, bytes.capacity >= Self.packetArrayCapacity {
-                    bytes.removeAll(keepingCapacity: true)
-                    packetArrays.append(bytes)
-                }
+                sender.enqueue(bytes, to: destination)
+                recycle(&bytes)
             case .authenticated(let address):
                 // A browser address belongs to one session; a second session's check from it
                 // (the same browser starting over) takes it over.
@@ -165,14 +136,12 @@ final class EchoSessionTable: @unchecked Sendable {
         }
     }
 
-    /// Writes a datagram, in a buffer of its own. (Slices of one shared buffer per read burst
-    /// measured slower under the echo benchmark: 8 % of the server's time went to copying into
-    /// it, against under 1 % this way.)
-    private func send(_ bytes: [UInt8], to remote: SocketAddress) {
-        guard let channel else { return }
-        channel.write(
-            AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
-        unflushed = true
+    /// Keeps a packet array for the next datagram, if it is one of the pool's size.
+    private func recycle(_ bytes: inout [UInt8]) {
+        if packetArrays.count < Self.pooledPacketArrays, bytes.capacity >= Self.packetArrayCapacity {
+            bytes.removeAll(keepingCapacity: true)
+            packetArrays.append(bytes)
+        }
     }
 
     /// A packet array with room for any datagram of the media port plus the SRTP trailer added
@@ -189,16 +158,12 @@ final class EchoSessionTable: @unchecked Sendable {
         for address in entry.addresses where routeByAddress[address]?.id == id { routeByAddress[address] = nil }
         totals.packetsEchoed += entry.session.statistics.packetsEchoed
         totals.sessionsEnded += 1
-        if entries.isEmpty {
-            timer?.cancel()
-            timer = nil
-        }
     }
 
     var statistics: MediaStatistics {
-        eventLoop.preconditionInEventLoop()
         var statistics = totals
         for entry in entries.values { statistics.packetsEchoed += entry.session.statistics.packetsEchoed }
+        statistics.datagramsNotSent = sender.datagramsNotSent
         return statistics
     }
 }
@@ -210,6 +175,10 @@ public struct MediaStatistics: Sendable, Hashable {
     public var sessionsEnded = 0
     /// RTP packets echoed (retransmissions not counted).
     public var packetsEchoed = 0
-    /// Datagrams from addresses no session knows (and not a check naming a session's ufrag).
+    /// Datagrams from addresses no session knows (and not a check naming a session's ufrag),
+    /// and datagrams too large for the media port (over 2,048 bytes).
     public var datagramsUnrouted = 0
+    /// Datagrams the sessions sent that the kernel did not take (its send buffer full, or an
+    /// unreachable destination).
+    public var datagramsNotSent = 0
 }

@@ -1,3 +1,4 @@
+import DatagramSocket
 import ICE
 import Logging
 import MediaCrypto
@@ -8,10 +9,16 @@ import NIOPosix
 import SDP
 import STUN
 import ServiceLifecycle
+import Synchronization
 import TransportAddressNIO
 
 /// The media engine's IO shell as a `Service`: one UDP socket for all media (STUN, DTLS, SRTP
 /// and SRTCP told apart by first byte, RFC 7983), feeding the pure ``EchoSession``s.
+///
+/// One thread of its own reads the socket in batches (``DatagramReceiver``) and runs each batch,
+/// and the session timers when due, under the session table's mutex; what the sessions send
+/// leaves in one `sendmmsg` per batch. The endpoints take the same mutex to add, end or count
+/// sessions.
 ///
 /// Sessions are made by ``startEchoSession(offer:)`` (the `/echo` endpoint) and end when the
 /// browser stops checking (consent, RFC 7675), on ``endEchoSession(id:)``, or at shutdown.
@@ -23,84 +30,152 @@ public final class MediaServerService: Service, Sendable {
     public let certificate: DTLSCertificate
     private let fingerprint: SDP.Fingerprint
     private let logger: Logger
-    private let eventLoop: any EventLoop
-    private let table: EchoSessionTable
-    private let started: EventLoopPromise<Int>
+    /// Set once the socket is bound; nil before and after `run()`.
+    private let table = LockedSessionTable()
+    private let stopping = Atomic<Bool>(false)
+    private let started = NIOLockedValueBox<StartState>(.waiting([]))
     /// The candidates put in answers; known once the socket is bound.
     private let candidates = NIOLockedValueBox<[Candidate]>([])
 
+    private enum StartState {
+        case waiting([CheckedContinuation<Int, any Error>])
+        case started(Int)
+        case failed(any Error)
+    }
+
     /// How often session timers (consent, DTLS retransmission, setup deadline) are checked
     /// while there are sessions: fine enough for DTLS retransmission, which starts at 1 s.
-    static let timerInterval = TimeAmount.milliseconds(20)
+    static let timerInterval = Duration.milliseconds(20)
+    /// How long the receiving thread sleeps with no sessions before it looks whether it should
+    /// stop (and how late a new session's first timer check can be).
+    static let idleWait = Duration.milliseconds(250)
+    /// The largest datagram the media port reads: more than any RTP packet under a 1,500-byte MTU.
+    static let datagramCapacity = 2048
 
-    public init(
-        configuration: MediaServerConfiguration, logger: Logger = Logger(label: "parley.media"),
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    ) throws {
+    public init(configuration: MediaServerConfiguration, logger: Logger = Logger(label: "parley.media")) throws {
         self.configuration = configuration
         self.logger = logger
         self.certificate = try DTLSCertificate.generate()
         // The certificate's own text, parsed once for every answer.
         self.fingerprint = try SDP.Fingerprint(parsing: "sha-256 \(certificate.fingerprintSHA256)")
-        self.eventLoop = eventLoopGroup.next()
-        self.table = EchoSessionTable(eventLoop: eventLoop, timerInterval: Self.timerInterval, logger: logger)
-        self.started = eventLoop.makePromise()
     }
 
     /// Waits until the socket is bound and returns its port (tests use port 0).
     public func waitUntilStarted() async throws -> Int {
-        try await started.futureResult.get()
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<Int, any Error>? = started.withLockedValue { state in
+                switch state {
+                case .waiting(let waiting):
+                    state = .waiting(waiting + [continuation])
+                    return nil
+                case .started(let port): return .success(port)
+                case .failed(let error): return .failure(error)
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+
+    private func finishStarting(_ result: Result<Int, any Error>) {
+        let waiting: [CheckedContinuation<Int, any Error>] = started.withLockedValue { state in
+            guard case .waiting(let waiting) = state else { return [] }
+            switch result {
+            case .success(let port): state = .started(port)
+            case .failure(let error): state = .failed(error)
+            }
+            return waiting
+        }
+        for continuation in waiting { continuation.resume(with: result) }
     }
 
     public func statistics() async -> MediaStatistics {
-        (try? await eventLoop.submit { [table] in table.statistics }.get()) ?? MediaStatistics()
+        table.withLock { $0?.statistics } ?? MediaStatistics()
     }
 
     public func run() async throws {
-        let channel: any Channel
+        let socket: DatagramSocket
         do {
-            channel = try await bind()
-            let port = channel.localAddress?.port ?? configuration.port
+            guard let host = IPAddress(configuration.host) else {
+                throw MediaServerError.badAddress(configuration.host)
+            }
+            guard let port = UInt16(exactly: configuration.port) else {
+                throw MediaServerError.badPort(configuration.port)
+            }
+            socket = try DatagramSocket(host: host, port: port)
             let addresses = try Self.advertisedAddresses(configuration: configuration)
+            let boundPort = socket.localAddress.port
             candidates.withLockedValue { value in
                 value = addresses.enumerated().map { index, address in
                     // Earlier addresses first: the first is also the answer's default (c=, m= port).
                     Candidate.udpHost(
-                        address: address, port: UInt16(port), foundation: String(index + 1),
+                        address: address, port: boundPort, foundation: String(index + 1),
                         localPreference: UInt16(65535 - index))
                 }
             }
-            try await eventLoop.submit { [table] in table.attach(channel) }.get()
+            let sender = DatagramSender(
+                socket: socket, batchSize: 2 * configuration.datagramsPerRead,
+                datagramCapacity: Self.datagramCapacity + EchoSessionTable.trailerRoom)
+            table.replace(with: EchoSessionTable(sender: sender, logger: logger))
             logger.info(
                 "media engine listening",
-                metadata: ["port": "\(port)", "candidates": "\(addresses.joined(separator: ","))"])
-            started.succeed(port)
+                metadata: ["port": "\(boundPort)", "candidates": "\(addresses.joined(separator: ","))"])
         } catch {
-            started.fail(error)
+            finishStarting(.failure(error))
             throw error
         }
-        // Returns on graceful shutdown; throws on cancellation. Either way, stop.
-        try? await gracefulShutdown()
-        try await eventLoop.submit { [table] in table.closeAll() }.get()
-        try? await channel.close()
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        stopping.store(false, ordering: .relaxed)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                try await thread.runIfActive {
+                    self.receiveLoop(
+                        DatagramReceiver(
+                            socket: socket, batchSize: self.configuration.datagramsPerRead,
+                            datagramCapacity: Self.datagramCapacity))
+                }
+            }
+            finishStarting(.success(Int(socket.localAddress.port)))
+            // Returns on graceful shutdown; throws on cancellation. Either way, stop.
+            try? await gracefulShutdown()
+            stopping.store(true, ordering: .relaxed)
+            try await group.waitForAll()
+        }
+        try? await thread.shutdownGracefully()
+        table.withLock { $0?.closeAll() }
+        table.replace(with: nil)
         logger.info("media engine stopped")
     }
 
-    private func bind() async throws -> any Channel {
-        let table = table
-        return try await DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.datagramVectorReadMessageCount, value: configuration.datagramsPerRead)
-            .channelOption(.maxMessagesPerRead, value: 1)
-            .channelOption(
-                .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * configuration.datagramsPerRead)
-            )
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MediaDatagramHandler(table: table))
-                }
+    /// The receiving thread: reads batches until `stopping`, running each batch, and the
+    /// session timers when due, under the table's mutex.
+    private func receiveLoop(_ receiver: DatagramReceiver) {
+        var waitsForSessions = true
+        receiver.socket.setReceiveTimeout(Self.idleWait)
+        var lastTimerCheck = ContinuousClock.now
+        while !stopping.load(ordering: .relaxed) {
+            let count: Int
+            do { count = try receiver.receive() } catch {
+                logger.error("media port unreadable; media stopped", metadata: ["error": "\(error)"])
+                return
             }
-            .bind(host: configuration.host, port: configuration.port).get()
+            let now = ContinuousClock.now
+            let timersDue = now - lastTimerCheck >= Self.timerInterval
+            if timersDue { lastTimerCheck = now }
+            let hasSessions = table.withLock { table -> Bool in
+                guard let table else { return false }
+                for index in 0..<count { table.datagramReceived(index, of: receiver, now: now) }
+                if timersDue { table.timerFired(now: now) }
+                table.flush()
+                return !table.isEmpty
+            }
+            // Timers need a wakeup at least every interval while there are sessions; an idle
+            // port wakes only to see whether it should stop.
+            if hasSessions == waitsForSessions {
+                waitsForSessions = !hasSessions
+                receiver.socket.setReceiveTimeout(hasSessions ? Self.timerInterval : Self.idleWait)
+            }
+        }
     }
 
     // MARK: Echo sessions
@@ -138,24 +213,19 @@ public final class MediaServerService: Service, Sendable {
         }
 
         let id = Self.hex(count: 16, using: &random)
-        let certificate = certificate
         let limit = configuration.maximumEchoSessions
         let negotiated = answer.negotiated
-        let outcome: Result<Void, EchoRequestError>
+        let session: EchoSession
         do {
-            outcome = try await eventLoop.submit { [table] () -> Result<Void, EchoRequestError> in
-                guard table.count < limit else { return .failure(.full(limit: limit)) }
-                do {
-                    let session = try EchoSession(
-                        negotiated: negotiated, local: local, certificate: certificate, now: .now)
-                    table.add(session, id: id, ufrag: local.ufrag)
-                    return .success(())
-                } catch {
-                    return .failure(.unanswerable("\(error)"))
-                }
-            }.get()
+            session = try EchoSession(negotiated: negotiated, local: local, certificate: certificate, now: .now)
         } catch {
-            throw .notRunning
+            throw .unanswerable("\(error)")
+        }
+        let outcome: Result<Void, EchoRequestError> = table.withLock { table in
+            guard let table else { return .failure(.notRunning) }
+            guard table.count < limit else { return .failure(.full(limit: limit)) }
+            table.add(session, id: id, ufrag: local.ufrag)
+            return .success(())
         }
         try outcome.get()
         return (id, answer.answer.serialized())
@@ -163,7 +233,7 @@ public final class MediaServerService: Service, Sendable {
 
     /// Ends an echo session; false if there is none with this id (any more).
     public func endEchoSession(id: String) async -> Bool {
-        (try? await eventLoop.submit { [table] in table.close(id: id) }.get()) ?? false
+        table.withLock { $0?.close(id: id) } ?? false
     }
 
     // MARK: Helpers
@@ -209,6 +279,21 @@ public final class MediaServerService: Service, Sendable {
     }
 }
 
+/// The session table behind a lock: the receiving thread and the endpoints' tasks all reach the
+/// table through ``withLock(_:)`` only, which is what makes the unchecked `Sendable` sound.
+private final class LockedSessionTable: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var table: EchoSessionTable?
+
+    func withLock<Result>(_ body: (EchoSessionTable?) -> Result) -> Result {
+        lock.withLock { body(table) }
+    }
+
+    func replace(with table: EchoSessionTable?) {
+        lock.withLock { self.table = table }
+    }
+}
+
 /// Why an offer got no echo session; each says what to do about it.
 public enum EchoRequestError: Error, Hashable, CustomStringConvertible {
     /// The offer is not valid SDP (the text names the line and why).
@@ -233,31 +318,12 @@ public enum EchoRequestError: Error, Hashable, CustomStringConvertible {
 /// Why the media service could not start.
 public enum MediaServerError: Error, CustomStringConvertible {
     case badAddress(String)
+    case badPort(Int)
 
     public var description: String {
         switch self {
         case .badAddress(let text): "not an IP address: \(text)"
+        case .badPort(let port): "not a UDP port (0-65535): \(port)"
         }
-    }
-}
-
-/// Hands every datagram of the media socket to the session table; flushes once per read burst.
-final class MediaDatagramHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let table: EchoSessionTable
-
-    init(table: EchoSessionTable) { self.table = table }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        table.datagramReceived(envelope.data, from: envelope.remoteAddress)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        table.flush()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A datagram socket reports ICMP errors (a browser gone) here; the socket stays usable.
     }
 }

@@ -1,0 +1,172 @@
+import CDatagramSocket
+import STUN
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The receiving half of a ``DatagramSocket``: room for one batch of datagrams and their source
+/// addresses, allocated once, read by one thread. After ``receive()``, datagrams `0..<count`
+/// can be read until the next call.
+public final class DatagramReceiver {
+    public let socket: DatagramSocket
+    public let batchSize: Int
+    /// The largest datagram read whole; a larger one arrives truncated and must be dropped.
+    public let datagramCapacity: Int
+    /// How many datagrams the last ``receive()`` read.
+    public private(set) var count = 0
+    private let slots: MessageSlots
+
+    public init(socket: DatagramSocket, batchSize: Int = 16, datagramCapacity: Int = 2048) {
+        self.socket = socket
+        self.batchSize = batchSize
+        self.datagramCapacity = datagramCapacity
+        slots = MessageSlots(count: batchSize, datagramCapacity: datagramCapacity)
+        for index in 0..<batchSize { slots.vectors[index].iov_len = datagramCapacity }
+    }
+
+    /// Waits for a datagram (at most the socket's receive timeout), then reads it and every
+    /// other one already waiting, up to a batch, in one system call. Returns how many: 0 when
+    /// the wait timed out or a signal interrupted it.
+    public func receive() throws(DatagramSocketError) -> Int {
+        let messages = slots.messages
+        for index in 0..<batchSize {
+            messages[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            messages[index].msg_hdr.msg_flags = 0
+        }
+        let received = CDatagramSocket_recvmmsg(
+            socket.descriptor, messages, UInt32(batchSize), CDatagramSocket_MSG_WAITFORONE)
+        guard received >= 0 else {
+            let error = errno
+            count = 0
+            if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return 0 }
+            throw .systemCall("recvmmsg", error)
+        }
+        count = Int(received)
+        return count
+    }
+
+    /// Where datagram `index` came from.
+    public func source(ofDatagram index: Int) -> TransportAddress? {
+        precondition(index < count)
+        return DatagramSocket.read(slots.addresses + index)
+    }
+
+    /// False when datagram `index` was larger than ``datagramCapacity`` and only its start was read.
+    public func isWhole(datagram index: Int) -> Bool {
+        precondition(index < count)
+        return slots.messages[index].msg_hdr.msg_flags & Int32(MSG_TRUNC) == 0
+    }
+
+    /// Appends datagram `index`'s bytes to `bytes`.
+    public func appendDatagram(_ index: Int, to bytes: inout [UInt8]) {
+        precondition(index < count)
+        let length = min(Int(slots.messages[index].msg_len), datagramCapacity)
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: slots.datagram(index), count: length))
+    }
+}
+
+/// The sending half of a ``DatagramSocket``: datagrams are queued (copied into buffers
+/// allocated once) and sent together by ``flush()``, in as few `sendmmsg` calls as the kernel
+/// takes. Sends never block: what the socket's buffer cannot take is dropped and counted, as a
+/// network would drop it. One owner (a thread, or whoever holds a lock) at a time.
+public final class DatagramSender {
+    public let socket: DatagramSocket
+    public let batchSize: Int
+    /// The largest datagram sent; a larger one is not sent (and counted).
+    public let datagramCapacity: Int
+    /// Datagrams queued since the last flush.
+    public private(set) var queued = 0
+    /// Datagrams dropped: larger than the capacity, refused by the kernel, or with the socket's
+    /// send buffer full.
+    public private(set) var datagramsNotSent = 0
+    private let slots: MessageSlots
+
+    public init(socket: DatagramSocket, batchSize: Int = 32, datagramCapacity: Int = 2048 + 64) {
+        self.socket = socket
+        self.batchSize = batchSize
+        self.datagramCapacity = datagramCapacity
+        slots = MessageSlots(count: batchSize, datagramCapacity: datagramCapacity)
+    }
+
+    /// Queues a copy of `bytes` for `destination`, first sending the queue if it is full.
+    public func enqueue(_ bytes: [UInt8], to destination: TransportAddress) {
+        guard bytes.count <= datagramCapacity else {
+            datagramsNotSent += 1
+            return
+        }
+        if queued == batchSize { flush() }
+        let slot = slots.datagram(queued)
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress { slot.copyMemory(from: base, byteCount: source.count) }
+        }
+        slots.vectors[queued].iov_len = bytes.count
+        slots.messages[queued].msg_hdr.msg_namelen = DatagramSocket.write(
+            destination, into: &slots.addresses[queued], asIPv6: socket.familyIsIPv6)
+        queued += 1
+    }
+
+    /// Sends everything queued.
+    public func flush() {
+        var sent = 0
+        while sent < queued {
+            let result = CDatagramSocket_sendmmsg(
+                socket.descriptor, slots.messages + sent, UInt32(queued - sent), Int32(MSG_DONTWAIT))
+            if result > 0 {
+                sent += Int(result)
+                continue
+            }
+            let error = errno
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS {
+                // The socket's buffer is full: the rest would fail the same way now.
+                datagramsNotSent += queued - sent
+                break
+            }
+            // This datagram was refused (an unreachable or forbidden destination); the rest
+            // may go.
+            datagramsNotSent += 1
+            sent += 1
+        }
+        queued = 0
+    }
+}
+
+/// The memory of a batch, allocated once: a buffer per datagram, each with its address and its
+/// `mmsghdr` pointing at both, as `recvmmsg` and `sendmmsg` take them.
+private final class MessageSlots {
+    let buffer: UnsafeMutableRawPointer
+    let addresses: UnsafeMutablePointer<sockaddr_storage>
+    let vectors: UnsafeMutablePointer<iovec>
+    let messages: UnsafeMutablePointer<CDatagramSocket_mmsghdr>
+    let datagramCapacity: Int
+
+    init(count: Int, datagramCapacity: Int) {
+        precondition(count > 0 && datagramCapacity > 0)
+        self.datagramCapacity = datagramCapacity
+        buffer = .allocate(byteCount: count * datagramCapacity, alignment: 16)
+        addresses = .allocate(capacity: count)
+        addresses.initialize(repeating: sockaddr_storage(), count: count)
+        vectors = .allocate(capacity: count)
+        messages = .allocate(capacity: count)
+        for index in 0..<count {
+            vectors[index] = iovec(iov_base: buffer + index * datagramCapacity, iov_len: 0)
+            var header = msghdr()
+            header.msg_name = UnsafeMutableRawPointer(addresses + index)
+            header.msg_iov = vectors + index
+            header.msg_iovlen = 1
+            messages[index] = CDatagramSocket_mmsghdr(msg_hdr: header, msg_len: 0)
+        }
+    }
+
+    func datagram(_ index: Int) -> UnsafeMutableRawPointer { buffer + index * datagramCapacity }
+
+    deinit {
+        buffer.deallocate()
+        addresses.deallocate()
+        vectors.deallocate()
+        messages.deallocate()
+    }
+}
