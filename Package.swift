@@ -64,11 +64,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // IO: the STUN/TURN listeners and relay sockets on SwiftNIO.
+        // IO: the STUN/TURN listeners and relay sockets (UDP on DatagramSocket, TCP on SwiftNIO).
         .target(
             name: "TURNServer",
             dependencies: [
-                "TURN", "TransportAddressNIO",
+                "TURN", "TransportAddressNIO", "DatagramSocket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

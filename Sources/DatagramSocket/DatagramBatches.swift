@@ -7,11 +7,10 @@ import STUN
     import Darwin
 #endif
 
-/// The receiving half of a ``DatagramSocket``: room for one batch of datagrams and their source
-/// addresses, allocated once, read by one thread. After ``receive()``, datagrams `0..<count`
-/// can be read until the next call.
+/// Room for one batch of received datagrams and their source addresses, allocated once, used by
+/// one thread (for one socket or several in turn). After ``receive(from:waiting:)``, datagrams
+/// `0..<count` can be read until the next call.
 public final class DatagramReceiver {
-    public let socket: DatagramSocket
     public let batchSize: Int
     /// The largest datagram read whole; a larger one arrives truncated and must be dropped.
     public let datagramCapacity: Int
@@ -19,25 +18,26 @@ public final class DatagramReceiver {
     public private(set) var count = 0
     private let slots: MessageSlots
 
-    public init(socket: DatagramSocket, batchSize: Int = 16, datagramCapacity: Int = 2048) {
-        self.socket = socket
+    public init(batchSize: Int = 16, datagramCapacity: Int = 2048) {
         self.batchSize = batchSize
         self.datagramCapacity = datagramCapacity
         slots = MessageSlots(count: batchSize, datagramCapacity: datagramCapacity)
         for index in 0..<batchSize { slots.vectors[index].iov_len = datagramCapacity }
     }
 
-    /// Waits for a datagram (at most the socket's receive timeout), then reads it and every
-    /// other one already waiting, up to a batch, in one system call. Returns how many: 0 when
-    /// the wait timed out or a signal interrupted it.
-    public func receive() throws(DatagramSocketError) -> Int {
+    /// Reads every datagram waiting on `socket`, up to a batch, in one system call, and returns
+    /// how many. `waiting`: first wait for one, at most the socket's receive timeout; else (a
+    /// socket a ``DatagramPoller`` reported) return at once. 0 when nothing came in time, or a
+    /// signal interrupted the wait.
+    public func receive(from socket: DatagramSocket, waiting: Bool = true) throws(DatagramSocketError) -> Int {
         let messages = slots.messages
         for index in 0..<batchSize {
             messages[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
             messages[index].msg_hdr.msg_flags = 0
         }
         let received = CDatagramSocket_recvmmsg(
-            socket.descriptor, messages, UInt32(batchSize), CDatagramSocket_MSG_WAITFORONE)
+            socket.descriptor, messages, UInt32(batchSize),
+            waiting ? CDatagramSocket_MSG_WAITFORONE : Int32(MSG_DONTWAIT))
         guard received >= 0 else {
             let error = errno
             count = 0
@@ -68,12 +68,12 @@ public final class DatagramReceiver {
     }
 }
 
-/// The sending half of a ``DatagramSocket``: datagrams are queued (copied into buffers
-/// allocated once) and sent together by ``flush()``, in as few `sendmmsg` calls as the kernel
-/// takes. Sends never block: what the socket's buffer cannot take is dropped and counted, as a
-/// network would drop it. One owner (a thread, or whoever holds a lock) at a time.
+/// Datagrams to send, queued (copied into buffers allocated once) and sent together by
+/// ``flush()``, in as few `sendmmsg` calls as the kernel takes. One queue holds one socket's
+/// datagrams: queuing for another socket first sends the queue. Sends never block: what a
+/// socket's buffer cannot take is dropped and counted, as a network would drop it. One owner (a
+/// thread, or whoever holds a lock) at a time.
 public final class DatagramSender {
-    public let socket: DatagramSocket
     public let batchSize: Int
     /// The largest datagram sent; a larger one is not sent (and counted).
     public let datagramCapacity: Int
@@ -83,21 +83,24 @@ public final class DatagramSender {
     /// send buffer full.
     public private(set) var datagramsNotSent = 0
     private let slots: MessageSlots
+    /// The socket the queued datagrams leave from.
+    private var socket: DatagramSocket?
 
-    public init(socket: DatagramSocket, batchSize: Int = 32, datagramCapacity: Int = 2048 + 64) {
-        self.socket = socket
+    public init(batchSize: Int = 32, datagramCapacity: Int = 2048 + 64) {
         self.batchSize = batchSize
         self.datagramCapacity = datagramCapacity
         slots = MessageSlots(count: batchSize, datagramCapacity: datagramCapacity)
     }
 
-    /// Queues a copy of `bytes` for `destination`, first sending the queue if it is full.
-    public func enqueue(_ bytes: [UInt8], to destination: TransportAddress) {
+    /// Queues a copy of `bytes` for `destination` from `socket`, first sending the queue if it
+    /// is full or for another socket.
+    public func enqueue(_ bytes: [UInt8], to destination: TransportAddress, from socket: DatagramSocket) {
         guard bytes.count <= datagramCapacity else {
             datagramsNotSent += 1
             return
         }
-        if queued == batchSize { flush() }
+        if queued == batchSize || (queued > 0 && self.socket !== socket) { flush() }
+        self.socket = socket
         let slot = slots.datagram(queued)
         bytes.withUnsafeBytes { source in
             if let base = source.baseAddress { slot.copyMemory(from: base, byteCount: source.count) }
@@ -110,6 +113,7 @@ public final class DatagramSender {
 
     /// Sends everything queued.
     public func flush() {
+        guard let socket, queued > 0 else { return }
         var sent = 0
         while sent < queued {
             let result = CDatagramSocket_sendmmsg(

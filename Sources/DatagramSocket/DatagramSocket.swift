@@ -1,4 +1,5 @@
 import STUN
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -20,20 +21,25 @@ import STUN
 /// lock) at a time.
 public final class DatagramSocket: @unchecked Sendable {
     let descriptor: Int32
+    private let closed = Atomic<Bool>(false)
     /// The bound address, with the port the kernel chose if 0 was asked for.
     public let localAddress: TransportAddress
     private let isIPv6: Bool
 
     /// Binds a UDP socket to `host` (an IP address; the wildcard `0.0.0.0` or `::` for every
     /// interface). Reads block until something arrives or ``setReceiveTimeout(_:)`` passes.
-    public init(host: IPAddress, port: UInt16) throws(DatagramSocketError) {
+    /// `reuseAddress` (SO_REUSEADDR) lets a restarted server bind its well-known port at once;
+    /// leave it off for ports handed out one per user, which two sockets must never share.
+    public init(host: IPAddress, port: UInt16, reuseAddress: Bool = false) throws(DatagramSocketError) {
         isIPv6 = !host.isIPv4
         let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw .systemCall("socket", errno) }
         var storage = sockaddr_storage()
         let length = Self.write(TransportAddress(ip: host, port: port), into: &storage, asIPv6: isIPv6)
-        var one: Int32 = 1
-        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reuseAddress {
+            var one: Int32 = 1
+            setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         var boundLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let failed: String? = withUnsafeMutablePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
@@ -44,14 +50,20 @@ public final class DatagramSocket: @unchecked Sendable {
         }
         if let failed {
             let error = errno
-            close(descriptor)
+            _ = systemClose(descriptor)
             throw .systemCall(failed, error)
         }
         self.descriptor = descriptor
         self.localAddress = Self.read(&storage) ?? TransportAddress(ip: host, port: port)
     }
 
-    deinit { close(descriptor) }
+    deinit { close() }
+
+    /// Closes the socket now, freeing its port, rather than when the last reference goes. Only
+    /// once no thread reads it any more: a read of a closed socket fails.
+    public func close() {
+        if !closed.exchange(true, ordering: .relaxed) { _ = systemClose(descriptor) }
+    }
 
     /// How long a receive waits for the first datagram before returning none.
     public func setReceiveTimeout(_ duration: Duration) {
@@ -143,4 +155,13 @@ public enum DatagramSocketError: Error, Hashable, CustomStringConvertible {
         case .systemCall(let call, let error): "\(call) failed: \(String(cString: strerror(error)))"
         }
     }
+}
+
+/// `close(2)`, which ``DatagramSocket/close()`` hides inside the class.
+func systemClose(_ descriptor: Int32) -> Int32 {
+    #if canImport(Glibc)
+        Glibc.close(descriptor)
+    #else
+        Darwin.close(descriptor)
+    #endif
 }

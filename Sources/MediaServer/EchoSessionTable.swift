@@ -23,7 +23,8 @@ final class EchoSessionTable {
     }
 
     private let logger: Logger
-    /// Everything the sessions send, queued until ``flush()``.
+    /// The media port, and everything the sessions send from it, queued until ``flush()``.
+    private let socket: DatagramSocket
     private let sender: DatagramSender
     /// More than SRTP's largest authentication tag plus SRTCP's index.
     static let trailerRoom = 32
@@ -39,7 +40,8 @@ final class EchoSessionTable {
     /// Counters of ended sessions and of the table itself; ``statistics`` adds the live sessions'.
     private var totals = MediaStatistics()
 
-    init(sender: DatagramSender, logger: Logger) {
+    init(socket: DatagramSocket, sender: DatagramSender, logger: Logger) {
+        self.socket = socket
         self.sender = sender
         self.logger = logger
     }
@@ -116,7 +118,7 @@ final class EchoSessionTable {
         while let output = outputs.popLast() {
             switch consume output {
             case .send(var bytes, let destination):
-                sender.enqueue(bytes, to: destination)
+                sender.enqueue(bytes, to: destination, from: socket)
                 recycle(&bytes)
             case .authenticated(let address):
                 // A browser address belongs to one session; a second session's check from it

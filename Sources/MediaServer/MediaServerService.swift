@@ -101,7 +101,7 @@ public final class MediaServerService: Service, Sendable {
             guard let port = UInt16(exactly: configuration.port) else {
                 throw MediaServerError.badPort(configuration.port)
             }
-            socket = try DatagramSocket(host: host, port: port)
+            socket = try DatagramSocket(host: host, port: port, reuseAddress: true)
             let addresses = try Self.advertisedAddresses(configuration: configuration)
             let boundPort = socket.localAddress.port
             candidates.withLockedValue { value in
@@ -113,9 +113,9 @@ public final class MediaServerService: Service, Sendable {
                 }
             }
             let sender = DatagramSender(
-                socket: socket, batchSize: 2 * configuration.datagramsPerRead,
+                batchSize: 2 * configuration.datagramsPerRead,
                 datagramCapacity: Self.datagramCapacity + EchoSessionTable.trailerRoom)
-            table.replace(with: EchoSessionTable(sender: sender, logger: logger))
+            table.replace(with: EchoSessionTable(socket: socket, sender: sender, logger: logger))
             logger.info(
                 "media engine listening",
                 metadata: ["port": "\(boundPort)", "candidates": "\(addresses.joined(separator: ","))"])
@@ -130,9 +130,9 @@ public final class MediaServerService: Service, Sendable {
             group.addTask { [self] in
                 try await thread.runIfActive {
                     self.receiveLoop(
+                        socket,
                         DatagramReceiver(
-                            socket: socket, batchSize: self.configuration.datagramsPerRead,
-                            datagramCapacity: Self.datagramCapacity))
+                            batchSize: self.configuration.datagramsPerRead, datagramCapacity: Self.datagramCapacity))
                 }
             }
             finishStarting(.success(Int(socket.localAddress.port)))
@@ -149,13 +149,13 @@ public final class MediaServerService: Service, Sendable {
 
     /// The receiving thread: reads batches until `stopping`, running each batch, and the
     /// session timers when due, under the table's mutex.
-    private func receiveLoop(_ receiver: DatagramReceiver) {
+    private func receiveLoop(_ socket: DatagramSocket, _ receiver: DatagramReceiver) {
         var waitsForSessions = true
-        receiver.socket.setReceiveTimeout(Self.idleWait)
+        socket.setReceiveTimeout(Self.idleWait)
         var lastTimerCheck = ContinuousClock.now
         while !stopping.load(ordering: .relaxed) {
             let count: Int
-            do { count = try receiver.receive() } catch {
+            do { count = try receiver.receive(from: socket) } catch {
                 logger.error("media port unreadable; media stopped", metadata: ["error": "\(error)"])
                 return
             }
@@ -173,7 +173,7 @@ public final class MediaServerService: Service, Sendable {
             // port wakes only to see whether it should stop.
             if hasSessions == waitsForSessions {
                 waitsForSessions = !hasSessions
-                receiver.socket.setReceiveTimeout(hasSessions ? Self.timerInterval : Self.idleWait)
+                socket.setReceiveTimeout(hasSessions ? Self.timerInterval : Self.idleWait)
             }
         }
     }

@@ -1,102 +1,202 @@
+import DatagramSocket
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import STUN
 import TURN
 import TransportAddressNIO
 
 /// Owns the ``AllocationTable`` and every socket, and runs the table's actions.
 ///
-/// All state lives on one event loop: every handler and callback that touches it runs there
-/// (`eventLoop.preconditionInEventLoop()` guards the entry points), which is why the unchecked
-/// `Sendable` is sound. One loop keeps the relay path free of locks; the kernel batches with
-/// recvmmsg/sendmmsg. Each readiness event gets one recvmmsg (`maxMessagesPerRead` 1): at media
-/// rates a second call would almost always find the socket empty, and epoll, level-triggered,
-/// reports a socket again if more than one batch was waiting.
+/// UDP, the relay path, runs on a thread of its own (``runLoop()``): a ``DatagramPoller`` over the
+/// listener and every relay socket, one `recvmmsg` per readable socket, and what that causes sent
+/// in `sendmmsg` batches. TURN over TCP stays on SwiftNIO, whose handlers call in from their event
+/// loop. Both reach the state only under `lock`, which is what makes the unchecked `Sendable`
+/// sound; the UDP thread takes it once per wakeup. TCP writes and closes are done after the lock
+/// is released, since NIO may call a handler back (and so the core) from inside them.
 final class TURNRelayCore: @unchecked Sendable {
-    let eventLoop: any EventLoop
     let logger: Logger
+    private let lock = NIOLock()
     private var table: AllocationTable
-    private let relayHost: String
+    private let relayHost: IPAddress
+    private let listener: DatagramSocket
+    private let poller: DatagramPoller
     private let datagramsPerRead: Int
+    private let sender = DatagramSender(batchSize: 32, datagramCapacity: TURNRelayCore.largestDatagramSent)
 
-    private var listener: (any Channel)?
-    private var listenerAddress: TransportAddress?
-    private var relays: [UInt16: any Channel] = [:]
+    private var relays: [UInt16: DatagramSocket] = [:]
     private var connections: [FiveTuple: any Channel] = [:]
-    /// Channels written to since the last flush; flushed when the current read burst ends.
-    private var unflushed: [ObjectIdentifier: any Channel] = [:]
+    /// TCP work queued under the lock, done after it.
+    private var connectionWork: [ConnectionWork] = []
     private var actions: [TURNAction] = []
-    private var timer: RepeatedTask?
     private var closed = false
     private var runningActions = false
 
-    init(eventLoop: any EventLoop, table: AllocationTable, relayHost: String, datagramsPerRead: Int, logger: Logger) {
-        self.eventLoop = eventLoop
+    private enum ConnectionWork {
+        case write(any Channel, [UInt8])
+        case close(any Channel)
+    }
+
+    /// The poller's token for the listener; relay sockets use their port.
+    private static let listenerToken = UInt64(1) << 32
+    /// How often allocations, permissions and channels are checked for expiry.
+    static let timerInterval = Duration.seconds(1)
+    /// The largest datagram read; a larger one is dropped. More than any media packet under a
+    /// 1,500-byte MTU with its TURN framing.
+    static let largestDatagramReceived = 2048
+    /// The largest datagram sent: a received one with a Data indication's framing added, or a
+    /// ChannelData frame from a TCP client.
+    static let largestDatagramSent = 4096
+
+    init(
+        table: AllocationTable, listener: DatagramSocket, relayHost: IPAddress, policy: PeerAddressPolicy,
+        datagramsPerRead: Int, logger: Logger
+    ) throws {
         self.table = table
+        self.listener = listener
         self.relayHost = relayHost
         self.datagramsPerRead = datagramsPerRead
         self.logger = logger
+        self.poller = try DatagramPoller()
+        try poller.add(listener, token: Self.listenerToken)
+        self.table.updatePolicy(policy)
         actions.reserveCapacity(8)
     }
 
-    func attachListener(_ channel: any Channel, policy: PeerAddressPolicy) {
-        eventLoop.preconditionInEventLoop()
-        listener = channel
-        listenerAddress = channel.localAddress.flatMap(TransportAddress.init)
-        table.updatePolicy(policy)
-        timer = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
-            table.timerFired(now: .now(), actions: &actions)
-            runActions()
-            flush()
+    var statistics: TURNStatistics { lock.withLock { table.statistics } }
+
+    // MARK: The UDP thread
+
+    /// Serves the listener and the relay sockets until ``stop()``.
+    func runLoop() {
+        let receiver = DatagramReceiver(batchSize: datagramsPerRead, datagramCapacity: Self.largestDatagramReceived)
+        var ready: [UInt64] = []
+        ready.reserveCapacity(64)
+        var nextTimer = ContinuousClock.now + Self.timerInterval
+        while true {
+            do {
+                try poller.wait(timeout: nextTimer - .now, into: &ready)
+            } catch {
+                logger.error("TURN sockets unreadable; UDP relaying stopped", metadata: ["error": "\(error)"])
+                return
+            }
+            let timerDue = ContinuousClock.now >= nextTimer
+            if timerDue { nextTimer = .now + Self.timerInterval }
+            let stopped = withLock { () -> Bool in
+                guard !closed else { return true }
+                let now = UnixTime.now()
+                for token in ready {
+                    if token == Self.listenerToken {
+                        readClientDatagrams(into: receiver, now: now)
+                    } else if let port = UInt16(exactly: token), let relay = relays[port] {
+                        readPeerDatagrams(from: relay, port: port, into: receiver, now: now)
+                    }
+                }
+                if timerDue {
+                    table.timerFired(now: now, actions: &actions)
+                    runActions()
+                }
+                return false
+            }
+            if stopped { return }
         }
     }
 
-    var statistics: TURNStatistics { table.statistics }
-
-    // MARK: Events from handlers
-
-    func clientDatagram(_ buffer: ByteBuffer, from remote: SocketAddress) {
-        guard let client = TransportAddress(remote), let server = listenerAddress else { return }
-        let tuple = FiveTuple(client: client, server: server, transport: .udp)
-        table.clientDatagramReceived(Array(buffer.readableBytesView), from: tuple, now: .now(), actions: &actions)
-        runActions()
+    private func readClientDatagrams(into receiver: DatagramReceiver, now: UnixTime) {
+        guard let count = try? receiver.receive(from: listener, waiting: false) else { return }
+        for index in 0..<count {
+            guard receiver.isWhole(datagram: index), let client = receiver.source(ofDatagram: index) else { continue }
+            var bytes: [UInt8] = []
+            receiver.appendDatagram(index, to: &bytes)
+            let tuple = FiveTuple(client: client, server: listener.localAddress, transport: .udp)
+            table.clientDatagramReceived(bytes, from: tuple, now: now, actions: &actions)
+            runActions()
+        }
     }
+
+    private func readPeerDatagrams(
+        from relay: DatagramSocket, port: UInt16, into receiver: DatagramReceiver, now: UnixTime
+    ) {
+        guard let count = try? receiver.receive(from: relay, waiting: false) else { return }
+        for index in 0..<count {
+            guard receiver.isWhole(datagram: index), let peer = receiver.source(ofDatagram: index) else { continue }
+            var bytes: [UInt8] = []
+            receiver.appendDatagram(index, to: &bytes)
+            table.peerDatagramReceived(bytes, relayPort: port, from: peer, now: now, actions: &actions)
+            runActions()
+        }
+    }
+
+    // MARK: Events from TCP handlers (on their event loop)
 
     func clientFrame(_ buffer: ByteBuffer, on tuple: FiveTuple) {
-        table.clientDatagramReceived(Array(buffer.readableBytesView), from: tuple, now: .now(), actions: &actions)
-        runActions()
+        withLock {
+            guard !closed else { return }
+            table.clientDatagramReceived(
+                Array(buffer.readableBytesView), from: tuple, now: .now(), actions: &actions)
+            runActions()
+        }
     }
 
-    func peerDatagram(_ buffer: ByteBuffer, from remote: SocketAddress, relayPort: UInt16) {
-        guard let peer = TransportAddress(remote) else { return }
-        table.peerDatagramReceived(
-            Array(buffer.readableBytesView), relayPort: relayPort, from: peer, now: .now(), actions: &actions)
-        runActions()
-    }
-
-    func connectionOpened(_ tuple: FiveTuple, channel: any Channel) {
-        connections[tuple] = channel
+    /// False when the server is stopping: the connection should close.
+    func connectionOpened(_ tuple: FiveTuple, channel: any Channel) -> Bool {
+        lock.withLock {
+            guard !closed else { return false }
+            connections[tuple] = channel
+            return true
+        }
     }
 
     func connectionClosed(_ tuple: FiveTuple) {
-        connections[tuple] = nil
-        table.clientConnectionClosed(tuple, actions: &actions)
-        runActions()
-        flush()
+        withLock {
+            guard connections.removeValue(forKey: tuple) != nil else { return }
+            table.clientConnectionClosed(tuple, actions: &actions)
+            runActions()
+        }
     }
 
-    /// The end of a read burst: hand every pending write to the kernel at once.
-    func flush() {
-        guard !unflushed.isEmpty else { return }
-        for channel in unflushed.values { channel.flush() }
-        unflushed.removeAll(keepingCapacity: true)
+    // MARK: Stopping
+
+    /// Ends ``runLoop()`` (from any thread), closes every relay socket and TCP connection. The
+    /// listener is closed by the caller once the loop has returned.
+    func stop() {
+        withLock {
+            closed = true
+            for relay in relays.values {
+                poller.remove(relay)
+                relay.close()
+            }
+            relays.removeAll()
+            for connection in connections.values { connectionWork.append(.close(connection)) }
+            connections.removeAll()
+        }
+        poller.wake()
     }
 
     // MARK: Actions
 
-    /// Runs queued actions. Re-entrant calls (a relay bind can complete inline, and its
-    /// callback queues more actions) only append; the outermost call runs them in order.
+    /// Runs `body` under the lock, sends the UDP it queued, then does the TCP work it queued.
+    private func withLock<Result>(_ body: () -> Result) -> Result {
+        let (result, work) = lock.withLock { () -> (Result, [ConnectionWork]) in
+            let result = body()
+            sender.flush()
+            guard !connectionWork.isEmpty else { return (result, []) }
+            defer { connectionWork.removeAll() }
+            return (result, connectionWork)
+        }
+        for item in work {
+            switch item {
+            case .write(let connection, let bytes):
+                connection.writeAndFlush(connection.allocator.buffer(bytes: bytes), promise: nil)
+            case .close(let connection):
+                connection.close(promise: nil)
+            }
+        }
+        return result
+    }
+
+    /// Runs queued actions. Re-entrant calls (a relay bound inline queues more actions) only
+    /// append; the outermost call runs them in order.
     private func runActions() {
         guard !runningActions, !actions.isEmpty else { return }
         runningActions = true
@@ -115,117 +215,37 @@ final class TURNRelayCore: @unchecked Sendable {
         case .sendToClient(let tuple, let bytes):
             switch tuple.transport {
             case .udp:
-                guard let listener else { return }
-                write(bytes, to: tuple.client, on: listener)
+                sender.enqueue(bytes, to: tuple.client, from: listener)
             case .tcp:
                 guard let connection = connections[tuple] else { return }
-                connection.write(connection.allocator.buffer(bytes: bytes), promise: nil)
-                unflushed[ObjectIdentifier(connection)] = connection
+                connectionWork.append(.write(connection, bytes))
             }
         case .sendToPeer(let relayPort, let peer, let bytes):
             guard let relay = relays[relayPort] else { return }
-            write(bytes, to: peer, on: relay)
+            sender.enqueue(bytes, to: peer, from: relay)
         case .bindRelay(let relayPort):
             bindRelay(relayPort)
         case .releaseRelay(let relayPort):
-            if let relay = relays.removeValue(forKey: relayPort) {
-                unflushed[ObjectIdentifier(relay)] = nil
-                relay.close(promise: nil)
-            }
+            guard let relay = relays.removeValue(forKey: relayPort) else { return }
+            // Anything queued for it leaves first.
+            sender.flush()
+            poller.remove(relay)
+            relay.close()
         case .closeConnection(let tuple):
-            connections[tuple]?.close(promise: nil)
+            if let connection = connections[tuple] { connectionWork.append(.close(connection)) }
         }
-    }
-
-    private func write(_ bytes: [UInt8], to address: TransportAddress, on channel: any Channel) {
-        let envelope = AddressedEnvelope(
-            remoteAddress: SocketAddress(address), data: channel.allocator.buffer(bytes: bytes))
-        channel.write(envelope, promise: nil)
-        unflushed[ObjectIdentifier(channel)] = channel
     }
 
     private func bindRelay(_ relayPort: UInt16) {
-        let bind = DatagramBootstrap(group: eventLoop)
-            .channelOption(.datagramVectorReadMessageCount, value: datagramsPerRead)
-            .channelOption(.maxMessagesPerRead, value: 1)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * datagramsPerRead))
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RelayHandler(core: self, relayPort: relayPort))
-                }
-            }
-            .bind(host: relayHost, port: Int(relayPort))
-        bind.whenComplete { [self] result in
-            switch result {
-            case .success(let channel):
-                if closed {
-                    channel.close(promise: nil)
-                    return
-                }
-                relays[relayPort] = channel
-                table.relayBound(relayPort: relayPort, now: .now(), actions: &actions)
-            case .failure(let error):
-                logger.debug("relay port unavailable", metadata: ["port": "\(relayPort)", "error": "\(error)"])
-                table.relayBindFailed(relayPort: relayPort, now: .now(), actions: &actions)
-            }
-            runActions()
-            flush()
+        do {
+            let relay = try DatagramSocket(host: relayHost, port: relayPort)
+            try poller.add(relay, token: UInt64(relayPort))
+            relays[relayPort] = relay
+            table.relayBound(relayPort: relayPort, now: .now(), actions: &actions)
+        } catch {
+            logger.debug("relay port unavailable", metadata: ["port": "\(relayPort)", "error": "\(error)"])
+            table.relayBindFailed(relayPort: relayPort, now: .now(), actions: &actions)
         }
-    }
-
-    /// Closes every socket; the table is discarded with the core.
-    func shutdown() {
-        eventLoop.preconditionInEventLoop()
-        closed = true
-        timer?.cancel()
-        listener?.close(promise: nil)
-        for relay in relays.values { relay.close(promise: nil) }
-        for connection in connections.values { connection.close(promise: nil) }
-        relays.removeAll()
-        connections.removeAll()
-    }
-}
-
-/// Datagrams from clients on the UDP listener.
-final class ClientDatagramHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let core: TURNRelayCore
-
-    init(core: TURNRelayCore) { self.core = core }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        core.clientDatagram(envelope.data, from: envelope.remoteAddress)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) { core.flush() }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // ICMP errors (e.g. port unreachable from a client that went away) must not close the listener.
-        core.logger.trace("listener error", metadata: ["error": "\(error)"])
-    }
-}
-
-/// Datagrams from peers arriving at one relay port.
-final class RelayHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let core: TURNRelayCore
-    let relayPort: UInt16
-
-    init(core: TURNRelayCore, relayPort: UInt16) {
-        self.core = core
-        self.relayPort = relayPort
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        core.peerDatagram(envelope.data, from: envelope.remoteAddress, relayPort: relayPort)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) { core.flush() }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        core.logger.trace("relay error", metadata: ["port": "\(relayPort)", "error": "\(error)"])
     }
 }
 
@@ -245,8 +265,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             return
         }
         let tuple = FiveTuple(client: remote, server: local, transport: .tcp)
+        guard core.connectionOpened(tuple, channel: context.channel) else {
+            context.close(promise: nil)
+            return
+        }
         self.tuple = tuple
-        core.connectionOpened(tuple, channel: context.channel)
         context.fireChannelActive()
     }
 
@@ -254,8 +277,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let tuple else { return }
         core.clientFrame(unwrapInboundIn(data), on: tuple)
     }
-
-    func channelReadComplete(context: ChannelHandlerContext) { core.flush() }
 
     func channelInactive(context: ChannelHandlerContext) {
         if let tuple { core.connectionClosed(tuple) }

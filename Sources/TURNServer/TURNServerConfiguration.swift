@@ -31,8 +31,7 @@ public struct TURNServerConfiguration: Sendable {
     public var maximumPermissionsPerAllocation: Int
     /// Relayed bytes per second per allocation.
     public var bytesPerSecondPerAllocation: Double
-    /// Datagrams read per system call (recvmmsg); writes are flushed once per read burst so
-    /// NIO batches them into sendmmsg.
+    /// Datagrams read per system call (recvmmsg); what they cause is sent in sendmmsg batches.
     public var datagramsPerRead: Int
 
     public init(

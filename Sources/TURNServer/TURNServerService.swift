@@ -1,3 +1,4 @@
+import DatagramSocket
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -12,13 +13,14 @@ import TransportAddressNIO
 /// ``AllocationTable``. STUN Binding is answered for everyone; TURN needs TURN REST
 /// credentials minted with ``TURNCredentials/mint(secret:peerID:now:ttl:)``.
 ///
+/// The UDP sockets are served by a thread of the service's own (``TURNRelayCore``); TCP by SwiftNIO.
 /// `run()` returns after graceful shutdown (or cancellation), having closed every socket.
 public final class TURNServerService: Service, Sendable {
     public let configuration: TURNServerConfiguration
     private let logger: Logger
     private let eventLoop: any EventLoop
     private let started: EventLoopPromise<TURNServerAddresses>
-    /// Set once running; read on the event loop it belongs to.
+    /// Set while running.
     private let runningCore = NIOLockedValueBox<TURNRelayCore?>(nil)
 
     public init(
@@ -38,36 +40,48 @@ public final class TURNServerService: Service, Sendable {
 
     /// Counters since start (allocations, packets and bytes relayed), for metrics.
     public func statistics() async -> TURNStatistics {
-        guard let core = runningCore.withLockedValue({ $0 }) else { return TURNStatistics() }
-        return (try? await eventLoop.submit { core.statistics }.get()) ?? TURNStatistics()
+        runningCore.withLockedValue { $0 }?.statistics ?? TURNStatistics()
     }
 
     public func run() async throws {
         let core: TURNRelayCore
+        let listener: DatagramSocket
         let server: (any Channel)?
+        let addresses: TURNServerAddresses
         do {
-            (core, server) = try await start()
+            (core, listener, server, addresses) = try await start()
             runningCore.withLockedValue { $0 = core }
         } catch {
             started.fail(error)
             throw error
         }
-        // Returns on graceful shutdown; throws on cancellation. Either way, stop.
-        try? await gracefulShutdown()
-        try await eventLoop.submit {
-            server?.close(promise: nil)
-            core.shutdown()
-        }.get()
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await thread.runIfActive { core.runLoop() } }
+            started.succeed(addresses)
+            // Returns on graceful shutdown; throws on cancellation. Either way, stop.
+            try? await gracefulShutdown()
+            core.stop()
+            try await group.waitForAll()
+        }
+        try? await server?.close()
+        listener.close()
+        try? await thread.shutdownGracefully()
+        runningCore.withLockedValue { $0 = nil }
         logger.info("TURN server stopped")
     }
 
-    private func start() async throws -> (TURNRelayCore, (any Channel)?) {
+    private func start() async throws -> (TURNRelayCore, DatagramSocket, (any Channel)?, TURNServerAddresses) {
         let configuration = configuration
         let relayHost = configuration.relayHost ?? configuration.host
         guard let relayAddress = try Self.advertisedRelayAddress(configuration: configuration, relayHost: relayHost)
         else {
             throw TURNServerError.noRelayAddress(relayHost)
         }
+        guard let host = IPAddress(configuration.host) else { throw TURNServerError.badAddress(configuration.host) }
+        guard let relayBindAddress = IPAddress(relayHost) else { throw TURNServerError.badAddress(relayHost) }
+        guard let port = UInt16(exactly: configuration.port) else { throw TURNServerError.badPort(configuration.port) }
         var turn = TURNConfiguration(
             realm: configuration.realm, secret: configuration.secret, relayAddress: relayAddress,
             relayPorts: configuration.relayPorts, policy: configuration.policy)
@@ -75,75 +89,58 @@ public final class TURNServerService: Service, Sendable {
         turn.maximumAllocations = configuration.maximumAllocations
         turn.maximumPermissionsPerAllocation = configuration.maximumPermissionsPerAllocation
         turn.bytesPerSecondPerAllocation = configuration.bytesPerSecondPerAllocation
-        let core = TURNRelayCore(
-            eventLoop: eventLoop, table: AllocationTable(configuration: turn), relayHost: relayHost,
-            datagramsPerRead: configuration.datagramsPerRead, logger: logger)
 
-        let (listener, server) = try await bindListeners(core: core)
-        let udpPort = listener.localAddress?.port ?? configuration.port
-
-        var policy = configuration.policy
-        policy.serverPorts.insert(UInt16(udpPort))
-        for text in [configuration.host, relayHost, configuration.publicIP].compactMap({ $0 }) {
-            if let ip = IPAddress(text) { policy.serverAddresses.insert(ip) }
+        // With port 0 the UDP bind picks a free UDP port, which a busy machine may have in use for
+        // TCP: then both are tried again on another port, rather than the whole server failing.
+        var attempt = 1
+        while true {
+            let listener = try DatagramSocket(host: host, port: port, reuseAddress: true)
+            let udpPort = listener.localAddress.port
+            var policy = configuration.policy
+            policy.serverPorts.insert(udpPort)
+            for text in [configuration.host, relayHost, configuration.publicIP].compactMap({ $0 }) {
+                if let ip = IPAddress(text) { policy.serverAddresses.insert(ip) }
+            }
+            let core = try TURNRelayCore(
+                table: AllocationTable(configuration: turn), listener: listener, relayHost: relayBindAddress,
+                policy: policy, datagramsPerRead: configuration.datagramsPerRead, logger: logger)
+            let server: (any Channel)?
+            do {
+                server = configuration.tcp ? try await bindTCP(port: Int(udpPort), core: core) : nil
+            } catch {
+                listener.close()
+                guard configuration.port == 0, attempt < Self.maximumBindAttempts else { throw error }
+                logger.debug("TCP port taken, trying another", metadata: ["port": "\(udpPort)", "error": "\(error)"])
+                attempt += 1
+                continue
+            }
+            logger.info(
+                "TURN server listening",
+                metadata: [
+                    "host": "\(configuration.host)", "port": "\(udpPort)", "relay": "\(relayAddress)",
+                    "relayPorts": "\(configuration.relayPorts.lowerBound)-\(configuration.relayPorts.upperBound)",
+                ])
+            let addresses = TURNServerAddresses(
+                udpPort: Int(udpPort), tcpPort: server?.localAddress?.port, relayAddress: relayAddress)
+            return (core, listener, server, addresses)
         }
-        try await eventLoop.submit { [policy] in core.attachListener(listener, policy: policy) }.get()
-        let addresses = TURNServerAddresses(
-            udpPort: udpPort, tcpPort: server?.localAddress?.port, relayAddress: relayAddress)
-        logger.info(
-            "TURN server listening",
-            metadata: [
-                "host": "\(configuration.host)", "port": "\(udpPort)", "relay": "\(relayAddress)",
-                "relayPorts": "\(configuration.relayPorts.lowerBound)-\(configuration.relayPorts.upperBound)",
-            ])
-        started.succeed(addresses)
-        return (core, server)
     }
 
     /// Tries for a free port when the configured one is 0; beyond this, the error stands.
     static let maximumBindAttempts = 8
 
-    /// Binds the UDP listener and, on the same port, the TCP one. With port 0 the UDP bind picks
-    /// a free UDP port, which a busy machine may have in use for TCP: then both are tried again
-    /// on another port, rather than the whole server failing to start.
-    private func bindListeners(core: TURNRelayCore) async throws -> (any Channel, (any Channel)?) {
-        var attempt = 1
-        while true {
-            let listener = try await DatagramBootstrap(group: eventLoop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.datagramVectorReadMessageCount, value: configuration.datagramsPerRead)
-                .channelOption(.maxMessagesPerRead, value: 1)
-                .channelOption(
-                    .recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * configuration.datagramsPerRead)
-                )
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ClientDatagramHandler(core: core))
-                    }
+    /// The TCP listener (RFC 8656 section 3.1), on the UDP listener's port.
+    private func bindTCP(port: Int, core: TURNRelayCore) async throws -> any Channel {
+        try await ServerBootstrap(group: eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(STUNFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(core: core))
                 }
-                .bind(host: configuration.host, port: configuration.port).get()
-            guard configuration.tcp else { return (listener, nil) }
-            let udpPort = listener.localAddress?.port ?? configuration.port
-            do {
-                let server = try await ServerBootstrap(group: eventLoop)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(STUNFrameDecoder()))
-                            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(core: core))
-                        }
-                    }
-                    .bind(host: configuration.host, port: udpPort).get()
-                return (listener, server)
-            } catch {
-                try? await listener.close()
-                guard configuration.port == 0, attempt < Self.maximumBindAttempts else { throw error }
-                logger.debug("TCP port taken, trying another", metadata: ["port": "\(udpPort)", "error": "\(error)"])
-                attempt += 1
             }
-        }
+            .bind(host: configuration.host, port: port).get()
     }
 
     /// `--public-ip` if set; else the relay bind address; else, for a wildcard bind, the first
@@ -169,11 +166,13 @@ public final class TURNServerService: Service, Sendable {
 /// Why the TURN service could not start.
 public enum TURNServerError: Error, CustomStringConvertible {
     case badAddress(String)
+    case badPort(Int)
     case noRelayAddress(String)
 
     public var description: String {
         switch self {
         case .badAddress(let text): "not an IP address: \(text)"
+        case .badPort(let port): "not a UDP port (0-65535): \(port)"
         case .noRelayAddress(let host):
             "cannot tell which address to advertise for relays bound to \(host); set --public-ip"
         }

@@ -7,69 +7,66 @@ import Testing
 @Suite struct DatagramSocketTests {
     static let loopback = IPAddress.v4(0x7F00_0001)
 
+    /// Reads `count` datagrams from `socket` in as many batches as they come in, failing if a
+    /// batch takes more than a second.
+    static func read(
+        _ count: Int, from socket: DatagramSocket, batchSize: Int = 16, datagramCapacity: Int = 2048
+    ) throws -> [(bytes: [UInt8], whole: Bool, source: TransportAddress?)] {
+        socket.setReceiveTimeout(.seconds(1))
+        let receiver = DatagramReceiver(batchSize: batchSize, datagramCapacity: datagramCapacity)
+        var datagrams: [(bytes: [UInt8], whole: Bool, source: TransportAddress?)] = []
+        while datagrams.count < count {
+            let batch = try receiver.receive(from: socket)
+            try #require(batch > 0, "timed out after \(datagrams.count) datagrams")
+            for index in 0..<batch {
+                var bytes: [UInt8] = []
+                receiver.appendDatagram(index, to: &bytes)
+                datagrams.append((bytes, receiver.isWhole(datagram: index), receiver.source(ofDatagram: index)))
+            }
+        }
+        return datagrams
+    }
+
     @Test func aBatchSentInOneCallIsReadWithItsSources() throws {
         let first = try DatagramSocket(host: Self.loopback, port: 0)
         let second = try DatagramSocket(host: Self.loopback, port: 0)
         #expect(first.localAddress.port != 0)
         #expect(first.localAddress.ip == Self.loopback)
-        let sender = DatagramSender(socket: first, batchSize: 4)
+        let sender = DatagramSender(batchSize: 4)
         // Six datagrams through a queue of four: the queue sends itself when full.
         for index in 0..<6 {
-            sender.enqueue([UInt8](repeating: UInt8(index), count: 100 + index), to: second.localAddress)
+            sender.enqueue([UInt8](repeating: UInt8(index), count: 100 + index), to: second.localAddress, from: first)
         }
         #expect(sender.queued == 2)
         sender.flush()
         #expect(sender.queued == 0)
         #expect(sender.datagramsNotSent == 0)
 
-        second.setReceiveTimeout(.seconds(1))
-        let receiver = DatagramReceiver(socket: second, batchSize: 8)
-        var received: [[UInt8]] = []
-        while received.count < 6 {
-            let count = try receiver.receive()
-            try #require(count > 0, "timed out after \(received.count) datagrams")
-            for index in 0..<count {
-                #expect(receiver.source(ofDatagram: index) == first.localAddress)
-                #expect(receiver.isWhole(datagram: index))
-                var bytes: [UInt8] = []
-                receiver.appendDatagram(index, to: &bytes)
-                received.append(bytes)
-            }
-        }
-        #expect(received == (0..<6).map { [UInt8](repeating: UInt8($0), count: 100 + $0) })
+        let received = try Self.read(6, from: second, batchSize: 8)
+        #expect(received.map(\.bytes) == (0..<6).map { [UInt8](repeating: UInt8($0), count: 100 + $0) })
+        #expect(received.allSatisfy { $0.source == first.localAddress && $0.whole })
     }
 
     @Test func aReceiveWithNothingToReadReturnsNoneAfterItsTimeout() throws {
         let socket = try DatagramSocket(host: Self.loopback, port: 0)
         socket.setReceiveTimeout(.milliseconds(10))
-        let receiver = DatagramReceiver(socket: socket)
-        #expect(try receiver.receive() == 0)
+        let receiver = DatagramReceiver()
+        #expect(try receiver.receive(from: socket) == 0)
         #expect(receiver.count == 0)
     }
 
     @Test func aDatagramLargerThanTheReceiverIsMarkedCutAndOneLargerThanTheSenderIsNotSent() throws {
         let first = try DatagramSocket(host: Self.loopback, port: 0)
         let second = try DatagramSocket(host: Self.loopback, port: 0)
-        let sender = DatagramSender(socket: first, datagramCapacity: 600)
-        sender.enqueue([UInt8](repeating: 1, count: 601), to: second.localAddress)
+        let sender = DatagramSender(datagramCapacity: 600)
+        sender.enqueue([UInt8](repeating: 1, count: 601), to: second.localAddress, from: first)
         #expect(sender.queued == 0)
         #expect(sender.datagramsNotSent == 1)
-        sender.enqueue([UInt8](repeating: 2, count: 600), to: second.localAddress)
-        sender.enqueue([UInt8](repeating: 3, count: 10), to: second.localAddress)
+        sender.enqueue([UInt8](repeating: 2, count: 600), to: second.localAddress, from: first)
+        sender.enqueue([UInt8](repeating: 3, count: 10), to: second.localAddress, from: first)
         sender.flush()
 
-        second.setReceiveTimeout(.seconds(1))
-        let receiver = DatagramReceiver(socket: second, datagramCapacity: 512)
-        var seen: [(whole: Bool, bytes: [UInt8])] = []
-        while seen.count < 2 {
-            let count = try receiver.receive()
-            try #require(count > 0)
-            for index in 0..<count {
-                var bytes: [UInt8] = []
-                receiver.appendDatagram(index, to: &bytes)
-                seen.append((receiver.isWhole(datagram: index), bytes))
-            }
-        }
+        let seen = try Self.read(2, from: second, datagramCapacity: 512)
         #expect(seen[0].whole == false)
         #expect(seen[0].bytes.count == 512)
         #expect(seen[1].whole == true)
@@ -80,26 +77,80 @@ import Testing
         let dualStack = try DatagramSocket(host: .v6(high: 0, low: 0), port: 0)
         let v4 = try DatagramSocket(host: Self.loopback, port: 0)
         let toDualStack = TransportAddress(ip: Self.loopback, port: dualStack.localAddress.port)
-        let sender = DatagramSender(socket: v4)
-        sender.enqueue([7, 7, 7], to: toDualStack)
+        let sender = DatagramSender()
+        sender.enqueue([7, 7, 7], to: toDualStack, from: v4)
         sender.flush()
 
         dualStack.setReceiveTimeout(.seconds(1))
-        let receiver = DatagramReceiver(socket: dualStack)
-        #expect(try receiver.receive() == 1)
+        let receiver = DatagramReceiver()
+        #expect(try receiver.receive(from: dualStack) == 1)
         #expect(receiver.source(ofDatagram: 0) == v4.localAddress)
 
         // And back, to the IPv4 address as read: mapped into ::ffff:0:0/96 on the way out.
-        let reply = DatagramSender(socket: dualStack)
-        reply.enqueue([8], to: try #require(receiver.source(ofDatagram: 0)))
+        let reply = DatagramSender()
+        reply.enqueue([8], to: try #require(receiver.source(ofDatagram: 0)), from: dualStack)
         reply.flush()
         #expect(reply.datagramsNotSent == 0)
         v4.setReceiveTimeout(.seconds(1))
-        let back = DatagramReceiver(socket: v4)
-        #expect(try back.receive() == 1)
+        let back = DatagramReceiver()
+        #expect(try back.receive(from: v4) == 1)
         var bytes: [UInt8] = []
         back.appendDatagram(0, to: &bytes)
         #expect(bytes == [8])
+    }
+
+    @Test func oneSenderQueuesForSeveralSocketsAndEachDatagramLeavesFromItsOwn() throws {
+        let first = try DatagramSocket(host: Self.loopback, port: 0)
+        let second = try DatagramSocket(host: Self.loopback, port: 0)
+        let target = try DatagramSocket(host: Self.loopback, port: 0)
+        let sender = DatagramSender()
+        sender.enqueue([1], to: target.localAddress, from: first)
+        sender.enqueue([2], to: target.localAddress, from: first)
+        // Another socket: the first one's queue goes out before this is queued.
+        sender.enqueue([3], to: target.localAddress, from: second)
+        #expect(sender.queued == 1)
+        sender.flush()
+
+        let seen = try Self.read(3, from: target)
+        #expect(seen.map(\.bytes) == [[1], [2], [3]])
+        #expect(seen.map(\.source) == [first.localAddress, first.localAddress, second.localAddress])
+    }
+
+    @Test func thePollerReportsReadableSocketsByTokenAndWakesOnRequest() throws {
+        let poller = try DatagramPoller()
+        let quiet = try DatagramSocket(host: Self.loopback, port: 0)
+        let busy = try DatagramSocket(host: Self.loopback, port: 0)
+        try poller.add(quiet, token: 1)
+        try poller.add(busy, token: 2)
+        var ready: [UInt64] = [99]
+        try poller.wait(timeout: .milliseconds(10), into: &ready)
+        #expect(ready == [])
+
+        let sender = DatagramSender()
+        sender.enqueue([1, 2, 3], to: busy.localAddress, from: quiet)
+        sender.flush()
+        try poller.wait(timeout: .seconds(1), into: &ready)
+        #expect(ready == [2])
+        // Reported until read (level-triggered); a read that does not wait takes it.
+        let receiver = DatagramReceiver()
+        #expect(try receiver.receive(from: busy, waiting: false) == 1)
+        #expect(try receiver.receive(from: busy, waiting: false) == 0)
+        try poller.wait(timeout: .milliseconds(10), into: &ready)
+        #expect(ready == [])
+
+        poller.wake()
+        try poller.wait(timeout: .seconds(1), into: &ready)
+        #expect(ready == [DatagramPoller.wakeToken])
+        // The wake is used up by the wait that saw it.
+        try poller.wait(timeout: .milliseconds(10), into: &ready)
+        #expect(ready == [])
+
+        // A removed socket is no longer reported.
+        poller.remove(busy)
+        sender.enqueue([4], to: busy.localAddress, from: quiet)
+        sender.flush()
+        try poller.wait(timeout: .milliseconds(50), into: &ready)
+        #expect(ready == [])
     }
 
     @Test func bindingAnAddressThisMachineDoesNotHaveSaysWhy() throws {
