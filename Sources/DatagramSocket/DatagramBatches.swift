@@ -45,6 +45,9 @@ public final class DatagramReceiver {
             throw .systemCall("recvmmsg", error)
         }
         count = Int(received)
+        // After ``DatagramSocket/wakeReader()`` the kernel reports end of file as an empty
+        // message with no source address; a real datagram, even an empty one, always has one.
+        while count > 0, messages[count - 1].msg_hdr.msg_namelen == 0 { count -= 1 }
         return count
     }
 

@@ -75,6 +75,13 @@ public final class DatagramSocket: @unchecked Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// Ends a receive blocked on this socket, and makes every later one return nothing at once
+    /// (`shutdown(SHUT_RD)`, which Linux applies to unconnected UDP sockets too): how a thread
+    /// that reads it is told to stop.
+    public func wakeReader() {
+        _ = shutdown(descriptor, Int32(SHUT_RD))
+    }
+
     // MARK: Addresses
 
     /// Writes `address` as a `sockaddr_in` (or, on an IPv6 socket, a `sockaddr_in6`, IPv4

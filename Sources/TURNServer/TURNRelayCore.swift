@@ -8,12 +8,15 @@ import TransportAddressNIO
 
 /// Owns the ``AllocationTable`` and every socket, and runs the table's actions.
 ///
-/// UDP, the relay path, runs on a thread of its own (``runLoop()``): a ``DatagramPoller`` over the
-/// listener and every relay socket, one `recvmmsg` per readable socket, and what that causes sent
-/// in `sendmmsg` batches. TURN over TCP stays on SwiftNIO, whose handlers call in from their event
-/// loop. Both reach the state only under `lock`, which is what makes the unchecked `Sendable`
-/// sound; the UDP thread takes it once per wakeup. TCP writes and closes are done after the lock
-/// is released, since NIO may call a handler back (and so the core) from inside them.
+/// UDP, the relay path, runs on two threads of its own. The listener, which carries every UDP
+/// client's traffic, has one that blocks in `recvmmsg` on it (``runListenerLoop()``): no readiness
+/// poll before each read. The relay sockets, one per allocation and each quieter, share the other
+/// (``runRelayLoop()``): a ``DatagramPoller`` over all of them, one `recvmmsg` per readable socket;
+/// it also runs the table's timers. What a batch causes is sent in `sendmmsg` batches. TURN over
+/// TCP stays on SwiftNIO, whose handlers call in from their event loop. All of them reach the
+/// state only under `lock`, which is what makes the unchecked `Sendable` sound; a UDP thread takes
+/// it once per wakeup. TCP writes and closes are done after the lock is released, since NIO may
+/// call a handler back (and so the core) from inside them.
 final class TURNRelayCore: @unchecked Sendable {
     let logger: Logger
     private let lock = NIOLock()
@@ -37,8 +40,6 @@ final class TURNRelayCore: @unchecked Sendable {
         case close(any Channel)
     }
 
-    /// The poller's token for the listener; relay sockets use their port.
-    private static let listenerToken = UInt64(1) << 32
     /// How often allocations, permissions and channels are checked for expiry.
     static let timerInterval = Duration.seconds(1)
     /// The largest datagram read; a larger one is dropped. More than any media packet under a
@@ -58,42 +59,35 @@ final class TURNRelayCore: @unchecked Sendable {
         self.datagramsPerRead = datagramsPerRead
         self.logger = logger
         self.poller = try DatagramPoller()
-        try poller.add(listener, token: Self.listenerToken)
         self.table.updatePolicy(policy)
         actions.reserveCapacity(8)
     }
 
     var statistics: TURNStatistics { lock.withLock { table.statistics } }
 
-    // MARK: The UDP thread
+    // MARK: The UDP threads
 
-    /// Serves the listener and the relay sockets until ``stop()``.
-    func runLoop() {
+    /// Serves the listener until ``stop()``.
+    func runListenerLoop() {
         let receiver = DatagramReceiver(batchSize: datagramsPerRead, datagramCapacity: Self.largestDatagramReceived)
-        var ready: [UInt64] = []
-        ready.reserveCapacity(64)
-        var nextTimer = ContinuousClock.now + Self.timerInterval
+        // Bounds how long the thread takes to notice ``stop()`` should its wake-up be missed.
+        listener.setReceiveTimeout(Self.timerInterval)
         while true {
-            do {
-                try poller.wait(timeout: nextTimer - .now, into: &ready)
-            } catch {
-                logger.error("TURN sockets unreadable; UDP relaying stopped", metadata: ["error": "\(error)"])
+            let count: Int
+            do { count = try receiver.receive(from: listener) } catch {
+                logger.error("TURN listener unreadable; UDP clients no longer served", metadata: ["error": "\(error)"])
                 return
             }
-            let timerDue = ContinuousClock.now >= nextTimer
-            if timerDue { nextTimer = .now + Self.timerInterval }
             let stopped = withLock { () -> Bool in
                 guard !closed else { return true }
                 let now = UnixTime.now()
-                for token in ready {
-                    if token == Self.listenerToken {
-                        readClientDatagrams(into: receiver, now: now)
-                    } else if let port = UInt16(exactly: token), let relay = relays[port] {
-                        readPeerDatagrams(from: relay, port: port, into: receiver, now: now)
-                    }
-                }
-                if timerDue {
-                    table.timerFired(now: now, actions: &actions)
+                for index in 0..<count {
+                    guard receiver.isWhole(datagram: index), let client = receiver.source(ofDatagram: index)
+                    else { continue }
+                    var bytes: [UInt8] = []
+                    receiver.appendDatagram(index, to: &bytes)
+                    let tuple = FiveTuple(client: client, server: listener.localAddress, transport: .udp)
+                    table.clientDatagramReceived(bytes, from: tuple, now: now, actions: &actions)
                     runActions()
                 }
                 return false
@@ -102,15 +96,36 @@ final class TURNRelayCore: @unchecked Sendable {
         }
     }
 
-    private func readClientDatagrams(into receiver: DatagramReceiver, now: UnixTime) {
-        guard let count = try? receiver.receive(from: listener, waiting: false) else { return }
-        for index in 0..<count {
-            guard receiver.isWhole(datagram: index), let client = receiver.source(ofDatagram: index) else { continue }
-            var bytes: [UInt8] = []
-            receiver.appendDatagram(index, to: &bytes)
-            let tuple = FiveTuple(client: client, server: listener.localAddress, transport: .udp)
-            table.clientDatagramReceived(bytes, from: tuple, now: now, actions: &actions)
-            runActions()
+    /// Serves the relay sockets, and runs the table's timers, until ``stop()``.
+    func runRelayLoop() {
+        let receiver = DatagramReceiver(batchSize: datagramsPerRead, datagramCapacity: Self.largestDatagramReceived)
+        var ready: [UInt64] = []
+        ready.reserveCapacity(64)
+        var nextTimer = ContinuousClock.now + Self.timerInterval
+        while true {
+            do {
+                try poller.wait(timeout: nextTimer - .now, into: &ready)
+            } catch {
+                logger.error(
+                    "TURN relay sockets unreadable; relaying from peers stopped", metadata: ["error": "\(error)"])
+                return
+            }
+            let timerDue = ContinuousClock.now >= nextTimer
+            if timerDue { nextTimer = .now + Self.timerInterval }
+            let stopped = withLock { () -> Bool in
+                guard !closed else { return true }
+                let now = UnixTime.now()
+                for token in ready {
+                    guard let port = UInt16(exactly: token), let relay = relays[port] else { continue }
+                    readPeerDatagrams(from: relay, port: port, into: receiver, now: now)
+                }
+                if timerDue {
+                    table.timerFired(now: now, actions: &actions)
+                    runActions()
+                }
+                return false
+            }
+            if stopped { return }
         }
     }
 
@@ -157,8 +172,8 @@ final class TURNRelayCore: @unchecked Sendable {
 
     // MARK: Stopping
 
-    /// Ends ``runLoop()`` (from any thread), closes every relay socket and TCP connection. The
-    /// listener is closed by the caller once the loop has returned.
+    /// Ends both UDP loops (from any thread), closes every relay socket and TCP connection. The
+    /// listener is closed by the caller once its loop has returned.
     func stop() {
         withLock {
             closed = true
@@ -171,6 +186,7 @@ final class TURNRelayCore: @unchecked Sendable {
             connections.removeAll()
         }
         poller.wake()
+        listener.wakeReader()
     }
 
     // MARK: Actions

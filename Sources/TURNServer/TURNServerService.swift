@@ -13,7 +13,7 @@ import TransportAddressNIO
 /// ``AllocationTable``. STUN Binding is answered for everyone; TURN needs TURN REST
 /// credentials minted with ``TURNCredentials/mint(secret:peerID:now:ttl:)``.
 ///
-/// The UDP sockets are served by a thread of the service's own (``TURNRelayCore``); TCP by SwiftNIO.
+/// The UDP sockets are served by two threads of the service's own (``TURNRelayCore``); TCP by SwiftNIO.
 /// `run()` returns after graceful shutdown (or cancellation), having closed every socket.
 public final class TURNServerService: Service, Sendable {
     public let configuration: TURNServerConfiguration
@@ -55,10 +55,11 @@ public final class TURNServerService: Service, Sendable {
             started.fail(error)
             throw error
         }
-        let thread = NIOThreadPool(numberOfThreads: 1)
-        thread.start()
+        let threads = NIOThreadPool(numberOfThreads: 2)
+        threads.start()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await thread.runIfActive { core.runLoop() } }
+            group.addTask { try await threads.runIfActive { core.runListenerLoop() } }
+            group.addTask { try await threads.runIfActive { core.runRelayLoop() } }
             started.succeed(addresses)
             // Returns on graceful shutdown; throws on cancellation. Either way, stop.
             try? await gracefulShutdown()
@@ -67,7 +68,7 @@ public final class TURNServerService: Service, Sendable {
         }
         try? await server?.close()
         listener.close()
-        try? await thread.shutdownGracefully()
+        try? await threads.shutdownGracefully()
         runningCore.withLockedValue { $0 = nil }
         logger.info("TURN server stopped")
     }

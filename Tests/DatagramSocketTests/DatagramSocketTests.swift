@@ -153,6 +153,18 @@ import Testing
         #expect(ready == [])
     }
 
+    /// A socket with no receive timeout: only the wake can end the read (the time limit fails
+    /// the test otherwise).
+    @Test(.timeLimit(.minutes(1))) func wakingTheReaderEndsABlockedReceive() async throws {
+        let socket = try DatagramSocket(host: Self.loopback, port: 0)
+        let reading = Task.detached { try DatagramReceiver().receive(from: socket) }
+        // Whether the read has blocked yet or not: after the wake it returns no datagram at once
+        // (the kernel's end-of-file marker is not one).
+        try await Task.sleep(for: .milliseconds(50))
+        socket.wakeReader()
+        #expect(try await reading.value == 0)
+    }
+
     @Test func bindingAnAddressThisMachineDoesNotHaveSaysWhy() throws {
         // 192.0.2.1 (TEST-NET-1) is on no interface here.
         let error = #expect(throws: DatagramSocketError.self) {
