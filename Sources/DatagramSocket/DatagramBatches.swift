@@ -14,7 +14,7 @@ public final class DatagramReceiver {
     public let batchSize: Int
     /// The largest datagram read whole; a larger one arrives truncated and must be dropped.
     public let datagramCapacity: Int
-    /// How many datagrams the last ``receive()`` read.
+    /// How many datagrams the last ``receive(from:waiting:)`` read.
     public private(set) var count = 0
     private let slots: MessageSlots
 

@@ -32,7 +32,9 @@ public final class DatagramSocket: @unchecked Sendable {
     /// leave it off for ports handed out one per user, which two sockets must never share.
     public init(host: IPAddress, port: UInt16, reuseAddress: Bool = false) throws(DatagramSocketError) {
         isIPv6 = !host.isIPv4
-        let descriptor = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        // Close-on-exec, as NIO opens its sockets: no child process inherits the ports.
+        let descriptor = socket(
+            isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .systemCall("socket", errno) }
         var storage = sockaddr_storage()
         let length = Self.write(TransportAddress(ip: host, port: port), into: &storage, asIPv6: isIPv6)

@@ -46,8 +46,8 @@ public final class MediaServerService: Service, Sendable {
     /// How often session timers (consent, DTLS retransmission, setup deadline) are checked
     /// while there are sessions: fine enough for DTLS retransmission, which starts at 1 s.
     static let timerInterval = Duration.milliseconds(20)
-    /// How long the receiving thread sleeps with no sessions before it looks whether it should
-    /// stop (and how late a new session's first timer check can be).
+    /// How long the receiving thread sleeps with no sessions (and so how late a new session's
+    /// first timer check can be); stopping wakes it at once.
     static let idleWait = Duration.milliseconds(250)
     /// The largest datagram the media port reads: more than any RTP packet under a 1,500-byte MTU.
     static let datagramCapacity = 2048
@@ -139,11 +139,14 @@ public final class MediaServerService: Service, Sendable {
             // Returns on graceful shutdown; throws on cancellation. Either way, stop.
             try? await gracefulShutdown()
             stopping.store(true, ordering: .relaxed)
+            socket.wakeReader()
             try await group.waitForAll()
         }
         try? await thread.shutdownGracefully()
+        // Sessions end with a DTLS close_notify, which still leaves by the socket.
         table.withLock { $0?.closeAll() }
         table.replace(with: nil)
+        socket.close()
         logger.info("media engine stopped")
     }
 
