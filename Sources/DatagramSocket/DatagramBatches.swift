@@ -110,7 +110,7 @@ public final class DatagramSender {
         }
         slots.vectors[queued].iov_len = bytes.count
         slots.messages[queued].msg_hdr.msg_namelen = DatagramSocket.write(
-            destination, into: &slots.addresses[queued], asIPv6: socket.familyIsIPv6)
+            destination, into: &slots.addresses[queued], asIPv6: socket.isIPv6)
         queued += 1
     }
 

@@ -24,7 +24,8 @@ public final class DatagramSocket: @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     /// The bound address, with the port the kernel chose if 0 was asked for.
     public let localAddress: TransportAddress
-    private let isIPv6: Bool
+    /// An IPv6 socket, which sends to IPv4 addresses mapped into `::ffff:0:0/96`.
+    let isIPv6: Bool
 
     /// Binds a UDP socket to `host` (an IP address; the wildcard `0.0.0.0` or `::` for every
     /// interface). Reads block until something arrives or ``setReceiveTimeout(_:)`` passes.
@@ -56,7 +57,7 @@ public final class DatagramSocket: @unchecked Sendable {
             throw .systemCall(failed, error)
         }
         self.descriptor = descriptor
-        self.localAddress = Self.read(&storage) ?? TransportAddress(ip: host, port: port)
+        self.localAddress = withUnsafePointer(to: &storage) { Self.read($0) } ?? TransportAddress(ip: host, port: port)
     }
 
     deinit { close() }
@@ -147,11 +148,6 @@ public final class DatagramSocket: @unchecked Sendable {
         }
     }
 
-    static func read(_ storage: inout sockaddr_storage) -> TransportAddress? {
-        withUnsafePointer(to: &storage) { read($0) }
-    }
-
-    var familyIsIPv6: Bool { isIPv6 }
 }
 
 /// Why a socket could not be made or read.

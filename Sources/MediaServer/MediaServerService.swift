@@ -33,15 +33,10 @@ public final class MediaServerService: Service, Sendable {
     /// Set once the socket is bound; nil before and after `run()`.
     private let table = LockedSessionTable()
     private let stopping = Atomic<Bool>(false)
-    private let started = NIOLockedValueBox<StartState>(.waiting([]))
+    /// Fulfilled with the bound port once the socket is bound (a promise of NIO's, as TURN's is).
+    private let started: EventLoopPromise<Int>
     /// The candidates put in answers; known once the socket is bound.
     private let candidates = NIOLockedValueBox<[Candidate]>([])
-
-    private enum StartState {
-        case waiting([CheckedContinuation<Int, any Error>])
-        case started(Int)
-        case failed(any Error)
-    }
 
     /// How often session timers (consent, DTLS retransmission, setup deadline) are checked
     /// while there are sessions: fine enough for DTLS retransmission, which starts at 1 s.
@@ -58,34 +53,12 @@ public final class MediaServerService: Service, Sendable {
         self.certificate = try DTLSCertificate.generate()
         // The certificate's own text, parsed once for every answer.
         self.fingerprint = try SDP.Fingerprint(parsing: "sha-256 \(certificate.fingerprintSHA256)")
+        self.started = MultiThreadedEventLoopGroup.singleton.next().makePromise()
     }
 
     /// Waits until the socket is bound and returns its port (tests use port 0).
     public func waitUntilStarted() async throws -> Int {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready: Result<Int, any Error>? = started.withLockedValue { state in
-                switch state {
-                case .waiting(let waiting):
-                    state = .waiting(waiting + [continuation])
-                    return nil
-                case .started(let port): return .success(port)
-                case .failed(let error): return .failure(error)
-                }
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
-    }
-
-    private func finishStarting(_ result: Result<Int, any Error>) {
-        let waiting: [CheckedContinuation<Int, any Error>] = started.withLockedValue { state in
-            guard case .waiting(let waiting) = state else { return [] }
-            switch result {
-            case .success(let port): state = .started(port)
-            case .failure(let error): state = .failed(error)
-            }
-            return waiting
-        }
-        for continuation in waiting { continuation.resume(with: result) }
+        try await started.futureResult.get()
     }
 
     public func statistics() async -> MediaStatistics {
@@ -120,7 +93,7 @@ public final class MediaServerService: Service, Sendable {
                 "media engine listening",
                 metadata: ["port": "\(boundPort)", "candidates": "\(addresses.joined(separator: ","))"])
         } catch {
-            finishStarting(.failure(error))
+            started.fail(error)
             throw error
         }
         let thread = NIOThreadPool(numberOfThreads: 1)
@@ -135,7 +108,7 @@ public final class MediaServerService: Service, Sendable {
                             batchSize: self.configuration.datagramsPerRead, datagramCapacity: Self.datagramCapacity))
                 }
             }
-            finishStarting(.success(Int(socket.localAddress.port)))
+            started.succeed(Int(socket.localAddress.port))
             // Returns on graceful shutdown; throws on cancellation. Either way, stop.
             try? await gracefulShutdown()
             stopping.store(true, ordering: .relaxed)

@@ -81,11 +81,7 @@ final class TURNRelayCore: @unchecked Sendable {
             let stopped = withLock { () -> Bool in
                 guard !closed else { return true }
                 let now = UnixTime.now()
-                for index in 0..<count {
-                    guard receiver.isWhole(datagram: index), let client = receiver.source(ofDatagram: index)
-                    else { continue }
-                    var bytes: [UInt8] = []
-                    receiver.appendDatagram(index, to: &bytes)
+                Self.forEachDatagram(count, of: receiver) { bytes, client in
                     let tuple = FiveTuple(client: client, server: listener.localAddress, transport: .udp)
                     table.clientDatagramReceived(bytes, from: tuple, now: now, actions: &actions)
                     runActions()
@@ -133,12 +129,22 @@ final class TURNRelayCore: @unchecked Sendable {
         from relay: DatagramSocket, port: UInt16, into receiver: DatagramReceiver, now: UnixTime
     ) {
         guard let count = try? receiver.receive(from: relay, waiting: false) else { return }
-        for index in 0..<count {
-            guard receiver.isWhole(datagram: index), let peer = receiver.source(ofDatagram: index) else { continue }
-            var bytes: [UInt8] = []
-            receiver.appendDatagram(index, to: &bytes)
+        Self.forEachDatagram(count, of: receiver) { bytes, peer in
             table.peerDatagramReceived(bytes, relayPort: port, from: peer, now: now, actions: &actions)
             runActions()
+        }
+    }
+
+    /// Hands each of the batch's first `count` datagrams, with its source, to `body`; drops
+    /// truncated ones (larger than ``largestDatagramReceived``).
+    private static func forEachDatagram(
+        _ count: Int, of receiver: DatagramReceiver, _ body: ([UInt8], TransportAddress) -> Void
+    ) {
+        for index in 0..<count {
+            guard receiver.isWhole(datagram: index), let source = receiver.source(ofDatagram: index) else { continue }
+            var bytes: [UInt8] = []
+            receiver.appendDatagram(index, to: &bytes)
+            body(bytes, source)
         }
     }
 
