@@ -145,6 +145,12 @@ def parley_once(browser: Browser, server: Server) -> dict:
             "frame_width": pc["frameWidth"],
             "offer_local_started_ms": since(t0, pc["localDescriptionStarted"]),
             "offer_local_set_ms": since(t0, pc["localDescriptionSet"]),
+            # The answering side (the first page), on the same clock.
+            "offer_received_ms": since(t0, theirs["offerReceived"]),
+            "answer_remote_started_ms": since(t0, theirs["pcs"][0]["remoteDescriptionStarted"]),
+            "answer_remote_set_ms": since(t0, theirs["pcs"][0]["remoteDescriptionSet"]),
+            "answer_local_set_ms": since(t0, theirs["pcs"][0]["localDescriptionSet"]),
+            "answer_sent_ms": since(t0, theirs["answerSent"]),
         }
     finally:
         first_context.close()
@@ -162,6 +168,11 @@ FIGURES = (
     "offer_local_started_ms",
     "offer_local_set_ms",
     "offer_sent_ms",
+    "offer_received_ms",
+    "answer_remote_started_ms",
+    "answer_remote_set_ms",
+    "answer_local_set_ms",
+    "answer_sent_ms",
     "answer_received_ms",
 )
 

@@ -114,18 +114,25 @@ def call_section(data: dict | None, lines: list[str], targets: list[tuple[str, s
         ]
         told = [f"{words} at {ms(parley_s[key]['median'], 1)} ms" for words, key in steps if key in parley_s]
         lines.append("Where Parley's time goes, at the second page (medians after the click): " + ", ".join(told) + ".")
-        floor_s = summary.get("floor", {})
-        if "offer_local_set_ms" in floor_s and "offer_local_set_ms" in parley_s:
-            floor_took = floor_s["offer_local_set_ms"]["median"] - floor_s["offer_local_started_ms"]["median"]
-            parley_took = parley_s["offer_local_set_ms"]["median"] - parley_s["offer_local_started_ms"]["median"]
-            lines.append(
-                f"The offer's `setLocalDescription` takes {ms(parley_took, 1)} ms in Parley's page against "
-                f"{ms(floor_took, 1)} ms in the floor's, for a like offer. The difference is mostly its promise waiting "
-                "for the page's main thread: a trace of the page during the join (2026-12-06) shows the `joined` "
-                "message's task (creating the peer connection and its transceivers, which wait on the browser's WebRTC "
-                "thread, then building the room's view, about 75 ms) and the first rendering of that view (style and "
-                "layout, about 45 ms) both running before the promise's result is taken."
-            )
+        answering = [
+            ("the offer arrives", "offer_received_ms"),
+            ("its `setRemoteDescription` has resolved", "answer_remote_set_ms"),
+            ("the answer's `setLocalDescription` has resolved", "answer_local_set_ms"),
+            ("the answer leaves", "answer_sent_ms"),
+        ]
+        told = [f"{words} at {ms(parley_s[key]['median'], 1)} ms" for words, key in answering if key in parley_s]
+        if told:
+            lines.append("At the first page, which answers, on the same clock: " + ", ".join(told) + ".")
+        lines.append(
+            "Every step of the negotiation is a promise that resolves on a page's main thread, which also builds and "
+            "lays out the call's view. So `joined` reaches the page once the offers have left (the view is built while "
+            "they travel), the answering side adds its tracks before the offer comes (no `replaceTrack` round trip "
+            "before the answer), and sound levels and statistics are not read from connections that never connected. "
+            "A trace of both pages (2026-12-06) shows what is left: the first layout of the call's view (about 40 ms "
+            "here) delays the newcomer's ICE candidates and its handling of the answer, and the browser's own "
+            "synchronous calls to its WebRTC thread (`RtpSender::GetParameters`, `addIceCandidate`) hold the main "
+            "thread while that thread negotiates."
+        )
     if "load_average" in data:
         lines.append("")
         lines.append(

@@ -6,15 +6,26 @@
 //   t0          the moment the Join button was clicked (room page) or the floor run started
 //   wsOpen      the signalling WebSocket opened;  joined: the server's `joined` arrived;
 //   offerSent   our first SDP offer left on it;   answerReceived: the first SDP answer arrived
+//   offerReceived, answerSent   the same seen from the answering side
 //   pcs[]       one record per RTCPeerConnection:
 //                 created, iceConnected, dtlsConnected, connected, firstFrame (the first
 //                 requestVideoFrameCallback of a <video> playing its remote video track),
 //                 localDescriptionStarted / localDescriptionSet (its first setLocalDescription
 //                 called, and resolved: the browser's work on it plus any wait for the page's
-//                 main thread)
+//                 main thread), remoteDescriptionStarted / remoteDescriptionSet (the same for
+//                 its first setRemoteDescription)
 (() => {
   const clock = () => performance.timeOrigin + performance.now();
-  const bench = { t0: null, wsOpen: null, joined: null, offerSent: null, answerReceived: null, pcs: [] };
+  const bench = {
+    t0: null,
+    wsOpen: null,
+    joined: null,
+    offerSent: null,
+    answerReceived: null,
+    offerReceived: null,
+    answerSent: null,
+    pcs: [],
+  };
   window.__bench = bench;
   window.__benchClock = clock;
 
@@ -39,12 +50,16 @@
         if (typeof event.data !== "string") return;
         if (bench.joined === null && event.data.includes('"joined"')) bench.joined = clock();
         if (bench.answerReceived === null && /"type":\s*"answer"/.test(event.data)) bench.answerReceived = clock();
+        if (bench.offerReceived === null && /"type":\s*"offer"/.test(event.data)) bench.offerReceived = clock();
       });
     }
 
     send(data) {
       if (bench.offerSent === null && typeof data === "string" && /"type":\s*"offer"/.test(data)) {
         bench.offerSent = clock();
+      }
+      if (bench.answerSent === null && typeof data === "string" && /"type":\s*"answer"/.test(data)) {
+        bench.answerSent = clock();
       }
       super.send(data);
     }
@@ -64,18 +79,25 @@
         frameWidth: 0,
         localDescriptionStarted: null,
         localDescriptionSet: null,
+        remoteDescriptionStarted: null,
+        remoteDescriptionSet: null,
       };
       bench.pcs.push(record);
-      const nativeSetLocalDescription = this.setLocalDescription.bind(this);
-      this.setLocalDescription = async (...args) => {
-        const started = clock();
-        const result = await nativeSetLocalDescription(...args);
-        if (record.localDescriptionStarted === null) {
-          record.localDescriptionStarted = started;
-          record.localDescriptionSet = clock();
-        }
-        return result;
+      // Times the first call of `method`: when it was made, and when its promise resolved.
+      const timeFirstCall = (method, startedKey, doneKey) => {
+        const native = this[method].bind(this);
+        this[method] = async (...args) => {
+          const started = clock();
+          const result = await native(...args);
+          if (record[startedKey] === null) {
+            record[startedKey] = started;
+            record[doneKey] = clock();
+          }
+          return result;
+        };
       };
+      timeFirstCall("setLocalDescription", "localDescriptionStarted", "localDescriptionSet");
+      timeFirstCall("setRemoteDescription", "remoteDescriptionStarted", "remoteDescriptionSet");
       const watched = new Set();
       const watchDtls = () => {
         const transports = [

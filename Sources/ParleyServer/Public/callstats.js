@@ -354,7 +354,9 @@ export class StatsMonitor extends EventTarget {
     try {
       await Promise.all(
         [...this.#call.peerConnections()].map(async ([id, pc]) => {
-          if (pc.connectionState === "closed") return;
+          // Never connected yet: no figures to read, and asking would wait on the browser's
+          // WebRTC thread while it negotiates.
+          if (pc.connectionState === "closed" || (!this.#latest.has(id) && pc.connectionState !== "connected")) return;
           const report = await pc.getStats();
           const stats = summarizeStats(report, this.#latest.get(id) ?? null);
           if (this.#timer === undefined) return;

@@ -153,6 +153,11 @@ const RETRYABLE_JOIN_ERRORS = new Set([
 
 /** ICE restart: after this long `disconnected`, and at most once per `ICE_RESTART_GAP_MS`. */
 const ICE_DISCONNECTED_MS = 3000;
+/**
+ * How long `joined` may wait for our first offers to leave (see #onJoined); they usually take
+ * a few tens of milliseconds.
+ */
+const FIRST_OFFERS_WAIT_MS = 250;
 const ICE_RESTART_GAP_MS = 10_000;
 
 /** Incoming data channel messages longer than this (UTF-16 units) are dropped unread. */
@@ -445,6 +450,13 @@ export class ParleyCall extends EventTarget {
    * @type {Record<string, unknown>[]}
    */
   #outbox = [];
+
+  /**
+   * Server messages that arrived while `joined` waited for our first offers, handled in order
+   * once it has been emitted; null when nothing waits.
+   * @type {Record<string, unknown>[] | null}
+   */
+  #heldMessages = null;
   /**
    * Ids of the chat messages seen, oldest first, so a message arriving twice (from the server
    * and over a data channel, or in the history again after a reconnection) is shown once.
@@ -722,6 +734,10 @@ export class ParleyCall extends EventTarget {
         return;
       }
       if (!isObject(message) || typeof message.type !== "string") return;
+      if (this.#heldMessages) {
+        this.#heldMessages.push(message);
+        return;
+      }
       if ((this.#isJoining() || this.#reconnecting) && message.type === "error") {
         const code = typeof message.code === "string" ? message.code : "error";
         const text = typeof message.message === "string" ? message.message : code;
@@ -1386,22 +1402,58 @@ export class ParleyCall extends EventTarget {
     const infos = [];
     for (const value of peers) {
       const info = parsePeer(value);
-      if (info && info.id !== this.#id && !this.#peers.has(info.id)) {
-        infos.push(info);
-        // We are the newcomer: we offer, and we are the impolite side of each pair.
-        this.#createPeer(info, { polite: false, canOffer: true });
-      }
+      if (info && info.id !== this.#id && !this.#peers.has(info.id)) infos.push(info);
     }
-    this.#emit("joined", {
-      id: this.#id,
-      room: this.#room,
-      name: this.#name,
-      role: this.#role,
-      peers: infos.map((info) => ({ ...info })),
-      iceServers: this.#iceServers,
-      ...this.#roomState,
+    const announce = () => {
+      this.#emit("joined", {
+        id: this.#id,
+        room: this.#room,
+        name: this.#name,
+        role: this.#role,
+        peers: infos.map((info) => ({ ...info })),
+        iceServers: this.#iceServers,
+        ...this.#roomState,
+      });
+      this.#receiveHistory(message.chat, true);
+    };
+    if (infos.length === 0) {
+      announce();
+      return;
+    }
+    // The page's handling of `joined` (building the call's view, then laying it out) takes
+    // tens of milliseconds of its main thread, and each offer's setLocalDescription waits for
+    // that thread before it can leave. So `joined` waits for the offers instead: the view is
+    // then built while the offers travel and the others answer. Messages arriving meanwhile
+    // are held, so the page still sees `joined` before anything that follows it.
+    const offers = this.#offerTo(infos);
+    const held = /** @type {Record<string, unknown>[]} */ ([]);
+    this.#heldMessages = held;
+    const waited = new Promise((resolve) => setTimeout(resolve, FIRST_OFFERS_WAIT_MS));
+    void Promise.race([offers, waited]).then(() => {
+      if (this.#heldMessages === held) this.#heldMessages = null;
+      // Left, or dropped back to a fresh join, meanwhile: the messages belong to nothing now.
+      if (this.#state !== "joined" || this.#id !== message.id) return;
+      announce();
+      for (const kept of held) this.#handleServerMessage(kept);
     });
-    this.#receiveHistory(message.chat, true);
+  }
+
+  /**
+   * Creates a connection to each of `infos` as the newcomer, who offers and is the impolite
+   * side of each pair, and starts each first offer at once.
+   *
+   * Not waiting for `negotiationneeded`: the browser fires that from a task of its own, after
+   * the page has handled the new participant (tiles laid out, sounds started), which held the
+   * offer back by about 35 ms. Started here, the browser builds the offer while the page does
+   * that work. The event still covers every later change; the first offer leaves nothing for
+   * it to do.
+   * @param {PeerInfo[]} infos
+   * @returns {Promise<unknown>} settles when every first offer has left (or failed)
+   */
+  #offerTo(infos) {
+    return Promise.allSettled(
+      infos.map((info) => this.#negotiate(this.#createPeer(info, { polite: false, canOffer: true }))),
+    );
   }
 
   /**
@@ -1466,7 +1518,7 @@ export class ParleyCall extends EventTarget {
       this.#waiting.clear();
       this.#id = id;
       this.#ownIds.add(id);
-      for (const info of roster) this.#createPeer(info, { polite: false, canOffer: true });
+      void this.#offerTo(roster);
       // A newcomer's hand starts lowered; ours stays as the person left it.
       if (this.#hand) this.#send({ type: "hand", raised: true });
     }
@@ -1526,8 +1578,8 @@ export class ParleyCall extends EventTarget {
   /**
    * Creates the connection to one remote participant.
    *
-   * `canOffer` is true when we are the newcomer: adding the transceivers fires
-   * `negotiationneeded` and that sends the first offer. When the other is the newcomer we
+   * `canOffer` is true when we are the newcomer: we add the transceivers, and the caller
+   * starts the first offer (#offerTo). When the other is the newcomer we
    * must not offer before we have answered its first offer (rule 1), so `negotiationneeded`
    * is ignored until then; the browser fires it again after the answer if still needed.
    * @param {PeerInfo} info
@@ -1573,6 +1625,17 @@ export class ParleyCall extends EventTarget {
         });
       }
       this.#attachScreen(peer);
+    } else {
+      // The answering side adds its tracks before the offer comes: applying the offer then
+      // takes these transceivers for its first m-section of each kind (JSEP: one added by
+      // addTrack and not yet used is reused), so the answer can be made at once instead of
+      // after a replaceTrack round trip to the browser's WebRTC thread for each kind.
+      for (const kind of KINDS) {
+        const track = this.#localTrack(kind);
+        if (!track) continue;
+        const sender = pc.addTrack(track, this.#localStream);
+        peer.transceivers[kind] = pc.getTransceivers().find((transceiver) => transceiver.sender === sender);
+      }
     }
 
     pc.addEventListener("negotiationneeded", () => this.#negotiate(peer));
@@ -1600,12 +1663,6 @@ export class ParleyCall extends EventTarget {
       if (this.#screenStream) this.#sendScreenState(peer);
     });
     this.#emit("file-channel", { id: info.id, channel: files });
-    // The newcomer starts its offer now instead of waiting for `negotiationneeded`: the browser
-    // fires that from a task of its own, after the page has handled the new participant (tiles
-    // laid out, sounds started), which held the offer back by about 35 ms. Started here, the
-    // browser builds the offer while the page does that work. The event still covers every
-    // later change; this first offer leaves nothing for it to do.
-    if (canOffer) void this.#negotiate(peer);
     return peer;
   }
 

@@ -146,7 +146,9 @@ export class SpeakerDetector extends EventTarget {
       if (ownDone) levels.set(call.id, 0);
       await Promise.all(
         [...call.peerConnections()].map(async ([id, pc]) => {
-          if (pc.connectionState === "closed") return;
+          // Not yet connected: no sound to read, and asking would wait on the browser's WebRTC
+          // thread while it negotiates.
+          if (pc.connectionState !== "connected") return;
           const receiver = pc.getReceivers().find((candidate) => candidate.track.kind === "audio");
           if (receiver) {
             const report = await receiver.getStats();
