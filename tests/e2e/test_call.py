@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -89,3 +91,38 @@ def test_two_rooms_at_once_stay_separate(new_person, room):
         expect(person.tiles).to_have_count(2)
         for stranger in other_room:
             expect(person.tile_of(stranger)).to_have_count(0)
+
+
+def test_messages_that_arrive_while_the_first_offers_leave_are_kept_in_order(new_person, room):
+    """A newcomer's page hears of `joined` only once its offers have left (protocol.js,
+    #onJoined), and holds the server's messages meanwhile. One is slipped in right behind
+    `joined` here, so it arrives while the offer is still being made: it must still be shown,
+    after the call's view exists, and the call must still connect."""
+    ada = new_person().join(room, "Ada")
+    grace = new_person()
+    slipped_in: list[str] = []
+
+    def route(page_socket):
+        server = page_socket.connect_to_server()
+
+        def from_server(message):
+            page_socket.send(message)
+            data = json.loads(message) if isinstance(message, str) else {}
+            if data.get("type") == "joined" and data.get("peers") and not slipped_in:
+                first = data["peers"][0]
+                chat = {"id": "00000000000000aa", "from": first["id"], "name": first["name"],
+                        "text": "said while Grace was joining", "sentAt": int(time.time() * 1000)}
+                page_socket.send(json.dumps({"type": "chat", "message": chat}))
+                slipped_in.append(chat["text"])
+
+        server.on_message(from_server)
+
+    grace.page.route_web_socket("**/ws", route)
+    grace.join(room, "Grace")
+
+    assert slipped_in, "the joined message never passed through the route"
+    message = grace.page.get_by_test_id("chat-message").filter(has_text="said while Grace was joining")
+    expect(message).to_have_count(1)
+    expect(message.get_by_test_id("chat-sender")).to_have_text("Ada")
+    grace.expect_video_from(ada)
+    ada.expect_video_from(grace)
