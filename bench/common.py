@@ -30,9 +30,10 @@ PARLEY_BENCH_ARGS = (
     "--max-connections-per-ip", "0",
     "--joins-per-minute", "1000000",
     "--drain-timeout", "0",
-    # Benchmarks run servers side by side with the test suite's: no fixed UDP port.
-    "--media-port", "0",
 )
+# Benchmarks run servers side by side with the test suite's: no fixed port, with or without
+# the limits above (the media engine's UDP port, the STUN/TURN server's UDP and TCP port).
+FREE_PORTS = ("--media-port", "0", "--turn-port", "0")
 
 
 class ServerDidNotStart(Exception):
@@ -47,7 +48,7 @@ class Server:
         (the flood test, which measures what those limits do)."""
         if kind == "parley":
             limits = () if default_limits else PARLEY_BENCH_ARGS
-            command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", *limits, *extra]
+            command = [str(PARLEY_BIN), "serve", "--host", "127.0.0.1", "--port", "0", "--database", ":memory:", *limits, *FREE_PORTS, *extra]
         elif kind == "echo":
             command = [str(ECHO_BIN), "--host", "127.0.0.1", "--port", "0", *extra]
         else:
