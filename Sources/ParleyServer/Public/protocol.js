@@ -2085,6 +2085,9 @@ export class ParleyCall extends EventTarget {
     const errorCode = CLOSE_CODE_ERRORS[code];
     const error = byUs ? null : this.#finalError ?? (errorCode ? { code: errorCode, message: reason } : null);
     if (wasJoined) this.#emit("closed", { code, reason, byUs, error });
+    // Ended while `joined` waited for the first offers (#onJoined): join() has not resolved
+    // yet, and now never will, so it fails instead of hanging.
+    this.#failJoin?.(new ParleyError(error?.code ?? "connection-failed", error?.message ?? reason));
   }
 
   /**
