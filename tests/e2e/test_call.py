@@ -126,3 +126,6 @@ def test_messages_that_arrive_while_the_first_offers_leave_are_kept_in_order(new
     expect(message.get_by_test_id("chat-sender")).to_have_text("Ada")
     grace.expect_video_from(ada)
     ada.expect_video_from(grace)
+    # Left in so many words: the route's own connection to the server may just drop when the
+    # page closes, which would keep Grace's seat (and the shared server's drain) for a while.
+    grace.leave()

@@ -356,7 +356,8 @@ export class StatsMonitor extends EventTarget {
         [...this.#call.peerConnections()].map(async ([id, pc]) => {
           // Never connected yet: no figures to read, and asking would wait on the browser's
           // WebRTC thread while it negotiates.
-          if (pc.connectionState === "closed" || (!this.#latest.has(id) && pc.connectionState !== "connected")) return;
+          const neverConnected = !this.#latest.has(id) && pc.connectionState !== "connected";
+          if (pc.connectionState === "closed" || neverConnected) return;
           const report = await pc.getStats();
           const stats = summarizeStats(report, this.#latest.get(id) ?? null);
           if (this.#timer === undefined) return;

@@ -153,12 +153,13 @@ const RETRYABLE_JOIN_ERRORS = new Set([
 
 /** ICE restart: after this long `disconnected`, and at most once per `ICE_RESTART_GAP_MS`. */
 const ICE_DISCONNECTED_MS = 3000;
+const ICE_RESTART_GAP_MS = 10_000;
+
 /**
  * How long `joined` may wait for our first offers to leave (see #onJoined); they usually take
  * a few tens of milliseconds.
  */
 const FIRST_OFFERS_WAIT_MS = 250;
-const ICE_RESTART_GAP_MS = 10_000;
 
 /** Incoming data channel messages longer than this (UTF-16 units) are dropped unread. */
 const MAX_CHANNEL_MESSAGE = 16 * 1024;
@@ -450,7 +451,6 @@ export class ParleyCall extends EventTarget {
    * @type {Record<string, unknown>[]}
    */
   #outbox = [];
-
   /**
    * Server messages that arrived while `joined` waited for our first offers, handled in order
    * once it has been emitted; null when nothing waits.
@@ -1431,8 +1431,8 @@ export class ParleyCall extends EventTarget {
     const waited = new Promise((resolve) => setTimeout(resolve, FIRST_OFFERS_WAIT_MS));
     void Promise.race([offers, waited]).then(() => {
       if (this.#heldMessages === held) this.#heldMessages = null;
-      // Left, or dropped back to a fresh join, meanwhile: the messages belong to nothing now.
-      if (this.#state !== "joined" || this.#id !== message.id) return;
+      // Ended meanwhile (left, or removed by a moderator): the messages belong to nothing now.
+      if (this.#state !== "joined") return;
       announce();
       for (const kept of held) this.#handleServerMessage(kept);
     });
