@@ -147,7 +147,6 @@ public final class DatagramSocket: @unchecked Sendable {
             return nil
         }
     }
-
 }
 
 /// Why a socket could not be made or read.

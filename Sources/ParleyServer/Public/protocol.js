@@ -1430,7 +1430,7 @@ export class ParleyCall extends EventTarget {
     this.#heldMessages = held;
     const waited = new Promise((resolve) => setTimeout(resolve, FIRST_OFFERS_WAIT_MS));
     void Promise.race([offers, waited]).then(() => {
-      if (this.#heldMessages === held) this.#heldMessages = null;
+      this.#heldMessages = null;
       // Ended meanwhile (left, or removed by a moderator): the messages belong to nothing now.
       if (this.#state !== "joined") return;
       announce();
