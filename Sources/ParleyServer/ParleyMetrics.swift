@@ -55,24 +55,17 @@ public struct ParleyMetrics: Sendable {
         mediaDatagramsUnrouted = CoreMetrics.Gauge(label: "parley_media_datagrams_unrouted", factory: factory)
     }
 
-    func messageReceived(type: String) {
-        counter("parley_messages_received_total", "type", type).increment()
-    }
-
-    func messagesSent(type: String, count: Int) {
-        counter("parley_messages_sent_total", "type", type).increment(by: count)
-    }
-
-    func errorSent(code: String) {
-        counter("parley_errors_total", "code", code).increment()
-    }
-
-    func joinRejected(reason: String) {
-        counter("parley_joins_rejected_total", "reason", reason).increment()
+    /// Adds what `tally` counted to the counters, and empties it.
+    func publish(_ tally: inout MessageTally) {
+        for entry in tally.entries where entry.count > 0 {
+            let (label, dimension) = entry.counter.name
+            counter(label, dimension, entry.value).increment(by: entry.count)
+        }
+        tally.reset()
     }
 
     /// The counter `label{dimension="value"}`, made once: making one through the factory takes
-    /// the registry's lock and checks its names, and two are counted for every relayed message.
+    /// the registry's lock and checks its names.
     private func counter(_ label: String, _ dimension: String, _ value: String) -> CoreMetrics.Counter {
         let key = CounterKey(label: label, value: value)
         return counters.table.withLock { counters in
@@ -117,5 +110,46 @@ public struct ParleyMetrics: Sendable {
         let fields = statm.split(separator: " ")
         guard fields.count > 1, let pages = Int64(fields[1]) else { return nil }
         return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+/// Signalling's counters (messages received and sent by type, errors by code, refused joins by
+/// reason) as plain numbers, kept by the relay under the lock it holds for every message anyway,
+/// and added to the Prometheus counters when `/metrics` is read (`ParleyMetrics.publish`).
+///
+/// Counting straight into the Prometheus counters took a lock and a table lookup for each
+/// counter, twice for every relayed message; that was about 1 µs of the few the server spends
+/// on a message beyond reading and writing it (bench/RESULTS.md).
+struct MessageTally {
+    enum Counter: Equatable {
+        case received, sent, error, joinRejected
+
+        /// The metric's name and its one label.
+        var name: (label: String, dimension: String) {
+            switch self {
+            case .received: ("parley_messages_received_total", "type")
+            case .sent: ("parley_messages_sent_total", "type")
+            case .error: ("parley_errors_total", "code")
+            case .joinRejected: ("parley_joins_rejected_total", "reason")
+            }
+        }
+    }
+
+    /// Every counter and value seen so far, in the order first seen. The values are message
+    /// types, error codes and reasons (the server's own names, a few dozen at most), so a
+    /// search along a short array beats hashing: the commonest, `signal`, comes early.
+    private(set) var entries: [(counter: Counter, value: String, count: Int)] = []
+
+    mutating func add(_ counter: Counter, _ value: String, count: Int = 1) {
+        for index in entries.indices where entries[index].counter == counter && entries[index].value == value {
+            entries[index].count += count
+            return
+        }
+        entries.append((counter, value, count))
+    }
+
+    /// Every count back to zero; the entries stay, so counting allocates nothing from then on.
+    mutating func reset() {
+        for index in entries.indices { entries[index].count = 0 }
     }
 }

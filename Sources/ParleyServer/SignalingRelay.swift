@@ -62,6 +62,8 @@ final class SignalingRelay: Sendable {
         /// deadline for a connection that has joined or closed.
         var joinDeadlines: [(connection: ConnectionID, due: Duration)] = []
         var nextJoinDeadline = 0
+        /// Messages, errors and refused joins counted since `/metrics` was last read.
+        var tally = MessageTally()
     }
 
     private let state: Mutex<State>
@@ -145,12 +147,14 @@ final class SignalingRelay: Sendable {
     /// signature); the connection reads nothing more until that work is done, so the hub still
     /// sees every connection's messages in order.
     func textReceived(_ text: String, from connection: ConnectionID) -> (@Sendable () async -> Void)? {
-        guard admitMessage(from: connection) else { return nil }
-        // Parsing is the costly part of a message; done here, it stays outside the lock.
+        // Parsing is the costly part of a message; done here, it stays outside the lock. (A
+        // message over the rate is parsed too, then dropped: its size is bounded, and the
+        // WebSocket layer has read and checked every byte of it already.)
         let decoded = ClientMessage.decode(text, maxBytes: configuration.signaling.maxMessageBytes)
-        metrics.messageReceived(type: (try? decoded.get())?.type ?? "invalid")
+        let type = (try? decoded.get())?.type ?? "invalid"
         switch decoded {
         case .success(.join(let room, _, _, _, let password, let token, _)):
+            guard admitMessage(type, from: connection) else { return nil }
             let admission = admitJoin(room: room, password: password, connection: connection)
             let needsChecking =
                 admission.allowed && (token != nil || (password != nil && admission.passwordHash != nil))
@@ -164,6 +168,7 @@ final class SignalingRelay: Sendable {
                 handle(decoded, from: connection, credentials: credentials)
             }
         case .success(.setPassword(let password)):
+            guard admitMessage(type, from: connection) else { return nil }
             // Only a moderator's password is worth hashing; anyone else's request is refused by
             // the hub anyway, so it gets no hashing work out of the server.
             guard let password, state.withLock({ $0.hub.role(of: connection) }) == .moderator else {
@@ -176,7 +181,13 @@ final class SignalingRelay: Sendable {
                 handle(.success(.moderate(.setPassword(hash: hash))), from: connection)
             }
         default:
-            handle(decoded, from: connection)
+            // Nearly every message (a signal, above all): admitted and handled under one lock.
+            let now = self.now
+            let wallClock = Self.wallClockMilliseconds
+            state.withLock { state in
+                guard admit(type, from: connection, now: now, in: &state) else { return }
+                run(state.hub.decodedMessageReceived(decoded, from: connection, now: wallClock), in: &state)
+            }
             return nil
         }
     }
@@ -192,9 +203,11 @@ final class SignalingRelay: Sendable {
     }
 
     func binaryReceived(from connection: ConnectionID) {
-        guard admitMessage(from: connection) else { return }
-        metrics.messageReceived(type: "binary")
-        handle { $0.binaryReceived(from: connection) }
+        let now = self.now
+        state.withLock { state in
+            guard admit("binary", from: connection, now: now, in: &state) else { return }
+            run(state.hub.binaryReceived(from: connection), in: &state)
+        }
     }
 
     /// Tells the hub of every join deadline that has passed, and returns how long until the
@@ -257,9 +270,11 @@ final class SignalingRelay: Sendable {
         state.withLock { $0.hub.chatRetentionPassed(now: now) }
     }
 
-    /// Sets the room, participant and connection gauges to what the hub holds now.
+    /// Sets the room, participant and connection gauges to what the hub holds now, and adds
+    /// the messages counted since the last time to the counters.
     func recordGauges() {
         state.withLock { state in
+            metrics.publish(&state.tally)
             metrics.record(
                 rooms: state.hub.roomCount, participants: state.hub.participantCount,
                 connections: state.hub.connectionCount)
@@ -298,26 +313,33 @@ final class SignalingRelay: Sendable {
 
     // MARK: Steps
 
-    /// The per-connection token bucket: over the rate, a message is dropped with one
-    /// `rate-limited` error; a client that keeps going is closed.
-    private func admitMessage(from connection: ConnectionID) -> Bool {
+    /// `admit(_:from:now:in:)` under the lock of its own.
+    private func admitMessage(_ type: String, from connection: ConnectionID) -> Bool {
         let now = self.now
-        let limits = configuration.limits
-        return state.withLock { state in
-            // Changed in place: one lookup, and no copy of the entry in and out.
-            guard let droppedInARow = state.connections[connection]?.admitMessage(now: now) else { return false }
-            if droppedInARow == 0 { return true }
-            if droppedInARow == 1 {
-                let error = SignalingError(
-                    .rateLimited,
-                    "more than \(limits.messageBurst) messages at once or \(Int(limits.messagesPerSecond)) a second; messages are being dropped"
-                )
-                run([.send(.error(error), to: connection)], in: &state)
-            } else if droppedInARow >= limits.maxDroppedMessages {
-                run(state.hub.rateLimitExceeded(by: connection), in: &state)
-            }
-            return false
+        return state.withLock { admit(type, from: connection, now: now, in: &$0) }
+    }
+
+    /// The per-connection token bucket: over the rate, a message is dropped with one
+    /// `rate-limited` error; a client that keeps going is closed. A message let through is
+    /// counted by its `type`.
+    private func admit(_ type: String, from connection: ConnectionID, now: Duration, in state: inout State) -> Bool {
+        // Changed in place: one lookup, and no copy of the entry in and out.
+        guard let droppedInARow = state.connections[connection]?.admitMessage(now: now) else { return false }
+        if droppedInARow == 0 {
+            state.tally.add(.received, type)
+            return true
         }
+        let limits = configuration.limits
+        if droppedInARow == 1 {
+            let error = SignalingError(
+                .rateLimited,
+                "more than \(limits.messageBurst) messages at once or \(Int(limits.messagesPerSecond)) a second; messages are being dropped"
+            )
+            run([.send(.error(error), to: connection)], in: &state)
+        } else if droppedInARow >= limits.maxDroppedMessages {
+            run(state.hub.rateLimitExceeded(by: connection), in: &state)
+        }
+        return false
     }
 
     /// A join's checks that need no waiting: the address's join rate and password-guess rate,
@@ -411,18 +433,18 @@ final class SignalingRelay: Sendable {
             for action in actions {
                 switch action {
                 case .send(let message, let connection):
-                    count(message, recipients: 1)
+                    count(message, recipients: 1, in: &state)
                     let text = ByteBuffer(string: withTURNCredentials(message).jsonText())
                     deliver(text, to: connection, in: state, tooSlow: &tooSlow)
                 case .broadcast(let message, let connections):
-                    count(message, recipients: connections.count)
+                    count(message, recipients: connections.count, in: &state)
                     // Encoded once; every recipient's outbox shares the same bytes.
                     let text = ByteBuffer(string: message.jsonText())
                     for connection in connections {
                         deliver(text, to: connection, in: state, tooSlow: &tooSlow)
                     }
                 case .close(let connection, let code, let finalError):
-                    if let finalError { count(.error(finalError), recipients: 1) }
+                    if let finalError { count(.error(finalError), recipients: 1, in: &state) }
                     state.connections[connection]?.outbox.close(
                         Outbox.CloseRequest(
                             code: code.rawValue,
@@ -453,12 +475,12 @@ final class SignalingRelay: Sendable {
             welcome: welcome)
     }
 
-    private func count(_ message: ServerMessage, recipients: Int) {
-        metrics.messagesSent(type: message.type, count: recipients)
+    private func count(_ message: ServerMessage, recipients: Int, in state: inout State) {
+        state.tally.add(.sent, message.type, count: recipients)
         if case .error(let error) = message {
-            metrics.errorSent(code: error.code.rawValue)
+            state.tally.add(.error, error.code.rawValue)
             if error.rejectsJoin {
-                metrics.joinRejected(reason: error.code.rawValue)
+                state.tally.add(.joinRejected, error.code.rawValue)
             }
         }
     }
