@@ -232,6 +232,8 @@ private struct JSONParser {
 
     private mutating func checkObject() throws(JSONSyntaxError) {
         try enter()
+        // One allocation for the keys of a message's objects, instead of one per doubling.
+        if checkedKeys.capacity == 0 { checkedKeys.reserveCapacity(16) }
         let firstKey = checkedKeys.count
         var hashedKeys: Set<String>?
         if !consume(UInt8(ascii: "}")) {

@@ -140,7 +140,8 @@ public struct Room: Sendable {
     func relaySignal(
         from sender: PeerID, connection senderConnection: ConnectionID, to target: PeerID, data: SignalData
     ) -> SignalingAction {
-        guard target != sender, let recipient = member(target) else {
+        // Found by index, not through `member(_:)`: a copied `Member` retains its strings.
+        guard target != sender, let index = members.firstIndex(where: { $0.info.id == target }) else {
             // Deliberately the same answer for "gone", "never existed" and "in another room",
             // so that ids cannot be probed across rooms.
             return .send(
@@ -148,7 +149,7 @@ public struct Room: Sendable {
                     SignalingError(.unknownPeer, "no other participant '\(target.rawValue.prefix(64))' in this room")),
                 to: senderConnection)
         }
-        return .send(.signal(from: sender, data: data), to: recipient.connection)
+        return .send(.signal(from: sender, data: data), to: members[index].connection)
     }
 
     /// `peer` turned its microphone or camera on or off. A viewer's are always off.

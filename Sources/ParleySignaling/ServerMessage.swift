@@ -193,7 +193,9 @@ extension ServerMessage: Encodable {
         // Signals are nearly all the traffic of a call, so they are written by hand; the rest
         // go through `Codable`, which writes members in the same order.
         if case .signal(let from, let data) = self {
-            var writer = JSONTextWriter()
+            // Room for all of it from the start (the rest is 35 bytes): a signal's
+            // candidate or SDP outgrows the default, and growing copies it.
+            var writer = JSONTextWriter(capacity: data.text.utf8.count + from.rawValue.utf8.count + 48)
             writer.raw(#"{"type":"signal","from":"#)
             writer.write(from.rawValue)
             writer.raw(#","data":"#)

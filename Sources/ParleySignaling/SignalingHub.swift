@@ -197,7 +197,7 @@ public struct SignalingHub {
         guard let state = connections[connection], state != .closing else { return [] }
         switch decoded {
         case .success(let message):
-            return messageReceived(message, from: connection, credentials: credentials, now: now)
+            return routed(handle(message, from: connection, in: state, credentials: credentials, now: now))
         case .failure(let error):
             return [.send(.error(error), to: connection)]
         }
@@ -214,13 +214,15 @@ public struct SignalingHub {
         _ message: ClientMessage, from connection: ConnectionID, credentials: JoinCredentials = JoinCredentials(),
         now: Int64 = 0
     ) -> [SignalingAction] {
-        routed(handle(message, from: connection, credentials: credentials, now: now))
+        guard let state = connections[connection] else { return [] }
+        return routed(handle(message, from: connection, in: state, credentials: credentials, now: now))
     }
 
+    /// `message` from `connection`, whose state is `state`.
     private mutating func handle(
-        _ message: ClientMessage, from connection: ConnectionID, credentials: JoinCredentials, now: Int64
+        _ message: ClientMessage, from connection: ConnectionID, in state: ConnectionState,
+        credentials: JoinCredentials, now: Int64
     ) -> [SignalingAction] {
-        guard let state = connections[connection] else { return [] }
         switch (state, message) {
         case (.closing, _):
             return []
@@ -604,13 +606,16 @@ public struct SignalingHub {
     private func relaySignal(
         in roomName: RoomName, from peer: PeerID, connection: ConnectionID, to target: PeerID, data: SignalData
     ) -> [SignalingAction] {
-        guard let room = rooms[roomName] else { return [] }
         if let sdp = data.sdp {
-            if let error = checkSDP(sdp, fromViewer: room.member(peer)?.info.role == .viewer) {
+            if let error = checkSDP(sdp, fromViewer: rooms[roomName]?.member(peer)?.info.role == .viewer) {
                 return [.send(.error(error), to: connection)]
             }
         }
-        return [room.relaySignal(from: peer, connection: connection, to: target, data: data)]
+        // Called through the optional chain rather than on a copy of the room taken first:
+        // copying a room retains every one of its members' strings, for every signal.
+        guard let action = rooms[roomName]?.relaySignal(from: peer, connection: connection, to: target, data: data)
+        else { return [] }
+        return [action]
     }
 
     /// Bounds an SDP's size, and keeps viewers receive-only: a viewer's SDP may not offer or
