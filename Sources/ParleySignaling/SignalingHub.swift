@@ -603,7 +603,9 @@ public struct SignalingHub {
         return actions
     }
 
-    private func relaySignal(
+    /// Changes nothing, but is `mutating` all the same: called on the hub from `handle`, a
+    /// non-mutating method got a copy of the whole hub (every table retained) for each signal.
+    private mutating func relaySignal(
         in roomName: RoomName, from peer: PeerID, connection: ConnectionID, to target: PeerID, data: SignalData
     ) -> [SignalingAction] {
         if let sdp = data.sdp {
