@@ -423,7 +423,7 @@ final class SignalingRelay: Sendable {
             // The room and participant gauges are read when /metrics is scraped
             // (`recordGauges`), not here: counting participants walks every room, and this runs
             // for every message.
-            if state.hub.isDraining && state.hub.participantCount == 0 {
+            if state.hub.isDrained {
                 drainedSink.yield()
             }
         }

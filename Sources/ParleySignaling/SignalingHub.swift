@@ -142,6 +142,12 @@ public struct SignalingHub {
     public var participantCount: Int { rooms.values.reduce(0) { $0 + $1.members.count } }
     /// Participants whose connection dropped and who may still resume.
     public var awayCount: Int { away.count }
+    /// Draining, and no participant is connected any more: the server may stop. Away seats
+    /// do not hold it up. Whoever would resume one could only hear that the server is going,
+    /// and the drain would wait out their resume windows for nothing.
+    public var isDrained: Bool {
+        isDraining && !rooms.values.contains { room in room.members.contains { away[$0.connection] == nil } }
+    }
 
     public func room(_ name: RoomName) -> Room? { rooms[name] }
 

@@ -275,6 +275,21 @@ import Testing
         #expect(hubDraining.connectionClosed(c2) == [.broadcast(.peerLeft(bob), to: [c1])])
     }
 
+    /// The drain is over once nobody connected is left: a seat kept for a dropped connection
+    /// does not hold it up.
+    @Test func awaySeatsDoNotHoldTheDrainUp() {
+        var hub = hub()
+        _ = seat(&hub, 1)
+        _ = seat(&hub, 2)
+        _ = hub.connectionClosed(c1)
+        #expect(hub.awayCount == 1)
+        _ = hub.drainStarted(within: 30)
+        #expect(!hub.isDrained)
+        _ = hub.messageReceived(.leave, from: c2)
+        #expect(hub.isDrained)
+        #expect(hub.participantCount == 1 && hub.awayCount == 1)
+    }
+
     /// The wire shape of `joined.resume`, `joined.resumed` and `join.resume`.
     @Test func encodesAndDecodesTheResumeFields() throws {
         let token = ResumeToken(String(repeating: "ab", count: 16))!

@@ -119,6 +119,25 @@ def test_drain_deadline_closes_remaining_calls_and_exits() -> None:
         server.stop()
 
 
+def test_drain_does_not_wait_for_a_dropped_participant() -> None:
+    # A participant whose connection dropped keeps a seat for the resume window (30 s), but
+    # is in no call any more: the drain ends at once instead of waiting out its window.
+    server = ParleyProcess("--drain-timeout", "120")
+    try:
+
+        async def scenario() -> None:
+            socket = await join(server, "dropped", "Ada")
+            assert socket.transport is not None
+            socket.transport.abort()
+            await asyncio.sleep(0.5)
+            server.signal(signal.SIGTERM)
+
+        run_async(scenario())
+        assert server.wait(timeout=15) == 0
+    finally:
+        server.stop()
+
+
 def test_second_signal_exits_at_once() -> None:
     server = ParleyProcess("--drain-timeout", "600")
     try:
