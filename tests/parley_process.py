@@ -1,7 +1,7 @@
 """Starting and stopping a real ``parley serve`` process, for tests at every level.
 
 The server is started on a free port (``--port 0``) and prints
-``Parley listening on http://127.0.0.1:PORT`` once it accepts connections; that line is how
+``Parley listening on http://127.0.0.1:PORT`` (https with TLS) once it accepts connections; that line is how
 the tests learn the port, without sleeping. Its media engine's UDP port is picked the same way
 (``--media-port 0``) and learnt from ``Parley media on udp://HOST:PORT``.
 
@@ -29,7 +29,7 @@ START_TIMEOUT_S = 20
 # The media line may come just before or after the listening line (two services start side by
 # side); this is how long to wait for it once the server listens.
 MEDIA_LINE_TIMEOUT_S = 3
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+LISTENING = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+)")
 MEDIA = re.compile(r"Parley media on udp://(\S+):(\d+)\s*$")
 
 
@@ -74,6 +74,8 @@ class ParleyProcess:
         # (`--media off`, or a binary without one) or did not say in time.
         self.media_port: int | None = None
         self.media_host: str | None = None
+        # "https" once the listening line says so.
+        self.scheme = "http"
         lines: queue.Queue[tuple[str, int]] = queue.Queue()
         # Keep draining the output for the server's whole life so it never blocks on a full pipe.
         threading.Thread(target=self._read, args=(lines,), daemon=True).start()
@@ -82,15 +84,18 @@ class ParleyProcess:
             self.stop()
             raise ServerDidNotStart("server did not say where it listens:\n" + "".join(self.output))
         self.port = port
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.ws_url = f"ws://127.0.0.1:{port}/ws"
+        # `--tls-cert`/`--tls-self-signed`: the server says https, and serves only that.
+        secure = self.scheme == "https"
+        self.base_url = f"{'https' if secure else 'http'}://127.0.0.1:{port}"
+        self.ws_url = f"{'wss' if secure else 'ws'}://127.0.0.1:{port}/ws"
 
     def _read(self, lines: queue.Queue[tuple[str, int]]) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.output.append(line)
             if match := LISTENING.search(line):
-                lines.put(("http", int(match.group(1))))
+                self.scheme = match.group(1)
+                lines.put(("http", int(match.group(2))))
             elif match := MEDIA.search(line):
                 self.media_host = match.group(1)
                 lines.put(("media", int(match.group(2))))

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ParleySignaling
@@ -50,6 +51,27 @@ public func runParley(
     try await group.run()
 }
 
+/// Parley's own HTTPS identity, when configured (`ParleyConfiguration.tls`). Its fingerprint is
+/// logged, so that people can compare it with what their browser shows for a self-signed one.
+func makeTLSIdentity(_ configuration: ParleyConfiguration, logger: Logger) throws -> TLSIdentity? {
+    // A self-signed certificate is kept in the database's folder; an in-memory database keeps
+    // nothing, so neither is the certificate.
+    let folder = configuration.databasePath.map { path in
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+    guard let mode = configuration.tls.mode(keepingSelfSignedIn: folder) else { return nil }
+    let identity = try TLSIdentity.make(mode, host: configuration.host)
+    logger.info("HTTPS", metadata: ["certificate-sha256": "\(identity.fingerprint)"])
+    if case .selfSigned = mode, identity.isNewlyGenerated {
+        logger.notice("A new self-signed certificate: browsers ask once to accept it")
+    }
+    if let warning = identity.expiryWarning() {
+        logger.warning("\(warning)")
+    }
+    return identity
+}
+
 /// Opens the configured store (an in-memory SQLite database when no path is set).
 func openStore(_ configuration: ParleyConfiguration, logger: Logger) async throws -> SQLiteRoomStore {
     try await SQLiteRoomStore.open(path: configuration.databasePath ?? ":memory:", logger: logger)
@@ -69,6 +91,8 @@ private func buildParts(
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void,
     onMediaRunning: @escaping @Sendable (_ port: Int) async -> Void
 ) async throws -> (application: some ApplicationProtocol, relay: SignalingRelay) {
+    // Before anything is opened: a certificate that cannot be used stops the start at once.
+    let tls = try makeTLSIdentity(configuration, logger: logger)
     let store = try await openStore(configuration, logger: logger)
     let knownRooms: [RoomName: RoomSettings]
     var chatHistory: [RoomName: [ChatMessage]] = [:]
@@ -143,24 +167,27 @@ private func buildParts(
     let webSocketSettings = WebSocketSettings(
         path: "/ws", maxMessageBytes: configuration.frameHardLimit, pingInterval: configuration.pingInterval,
         outboxMessageLimit: configuration.outboxMessageLimit, outboxByteLimit: configuration.outboxByteLimit)
+    let http = HTTPServerBuilder { responder in
+        HeadDeadlineChildChannel(
+            base: HTTPWebSocketChannel(
+                responder: responder,
+                http1: .init(
+                    additionalChannelHandlers: [RequestHeaderTimeout(timeout: idleTimeout)],
+                    idleTimeout: idleTimeout),
+                settings: webSocketSettings, service: signaling),
+            timeout: idleTimeout)
+    }
     var app = Application(
         router: router,
-        server: HTTPServerBuilder { responder in
-            HeadDeadlineChildChannel(
-                base: HTTPWebSocketChannel(
-                    responder: responder,
-                    http1: .init(
-                        additionalChannelHandlers: [RequestHeaderTimeout(timeout: idleTimeout)],
-                        idleTimeout: idleTimeout),
-                    settings: webSocketSettings, service: signaling),
-                timeout: idleTimeout)
-        },
+        server: try tls.map { try .tls(http, tlsConfiguration: $0.configuration) } ?? http,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Parley"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
-            logger.info("Parley listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+            logger.info(
+                "Parley listening",
+                metadata: ["host": "\(configuration.host)", "port": "\(port)", "https": "\(tls != nil)"])
             await onServerRunning(port)
         },
         logger: logger)

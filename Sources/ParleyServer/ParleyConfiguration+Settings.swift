@@ -221,6 +221,15 @@ extension ParleyConfiguration {
             name: "turn-allow-private", isSecret: false, isList: false,
             apply: { $0.turn.allowPrivatePeers = try boolean($1) }, current: { "\($0.turn.allowPrivatePeers)" }),
         Setting(
+            name: "tls-cert", isSecret: false, isList: false,
+            apply: { $0.tls.certificateFile = try nonEmpty($1) }, current: { $0.tls.certificateFile ?? "" }),
+        Setting(
+            name: "tls-key", isSecret: false, isList: false,
+            apply: { $0.tls.privateKeyFile = try nonEmpty($1) }, current: { $0.tls.privateKeyFile ?? "" }),
+        Setting(
+            name: "tls-self-signed", isSecret: false, isList: false,
+            apply: { $0.tls.selfSigned = try boolean($1) }, current: { "\($0.tls.selfSigned)" }),
+        Setting(
             name: "web-root", isSecret: false, isList: false,
             apply: { $0.webRoot = try nonEmpty($1) }, current: { $0.webRoot ?? "(built in)" }),
         Setting(
@@ -273,6 +282,9 @@ extension ParleyConfiguration {
             } catch {
                 throw ConfigurationError(description: "\(source): \(error)")
             }
+        }
+        if let conflict = configuration.tls.conflict {
+            throw ConfigurationError(description: conflict)
         }
         return configuration
     }

@@ -53,6 +53,8 @@ public struct ParleyConfiguration: Sendable {
     public var turn = TURNSettings()
     /// The media engine's UDP port and its echo service.
     public var media = MediaSettings()
+    /// HTTPS and WSS served by Parley itself; plain HTTP unless set.
+    public var tls = TLSSettings()
 
     public init(
         host: String = "127.0.0.1",
@@ -96,4 +98,35 @@ public struct ParleyConfiguration: Sendable {
     /// `signaling.maxMessageBytes` and this get a `message-too-large` error and the connection
     /// lives on; above it the connection is closed (1009) without reading the rest.
     var frameHardLimit: Int { max(1 << 20, signaling.maxMessageBytes) }
+}
+
+/// Parley's own HTTPS, as configured: a certificate and key from files (`tls-cert`,
+/// `tls-key`), or a self-signed certificate for a LAN (`tls-self-signed`).
+public struct TLSSettings: Sendable, Hashable {
+    public var certificateFile: String?
+    public var privateKeyFile: String?
+    public var selfSigned = false
+
+    public init() {}
+
+    /// Why these settings do not go together, or nil when they do.
+    var conflict: String? {
+        if selfSigned && (certificateFile != nil || privateKeyFile != nil) {
+            return "tls-self-signed and tls-cert/tls-key exclude each other: give one or the other"
+        }
+        if (certificateFile == nil) != (privateKeyFile == nil) {
+            return "tls-cert and tls-key go together: give both, or neither"
+        }
+        return nil
+    }
+
+    /// What to serve HTTPS with, or nil for plain HTTP. A self-signed certificate is kept in
+    /// `folder` (next to the database), so that browsers ask to accept it once, not at every
+    /// start; without a folder (an in-memory database) it is made anew each time.
+    public func mode(keepingSelfSignedIn folder: String?) -> TLSMode? {
+        if let certificateFile, let privateKeyFile {
+            return .files(certificate: certificateFile, privateKey: privateKeyFile)
+        }
+        return selfSigned ? .selfSigned(folder: folder) : nil
+    }
 }

@@ -37,12 +37,13 @@ struct Serve: AsyncParsableCommand {
         let configuration = try options.resolve()
         bootstrapLogging(configuration)
         let host = configuration.host
+        let scheme = configuration.tls == TLSSettings() ? "http" : "https"
         let mediaHost = configuration.media.host
         try await runParley(
             configuration, logger: Logger(label: "parley"),
             onServerRunning: { port in
                 // One stable line on stdout, for people and for scripts that started us on port 0.
-                FileHandle.standardOutput.write(Data("Parley listening on http://\(host):\(port)\n".utf8))
+                FileHandle.standardOutput.write(Data("Parley listening on \(scheme)://\(host):\(port)\n".utf8))
             },
             onMediaRunning: { port in
                 FileHandle.standardOutput.write(Data("Parley media on udp://\(mediaHost):\(port)\n".utf8))
@@ -213,6 +214,19 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Most echo sessions (/echo) at once. (default: 32)")
     var echoSessions: String?
 
+    @Option(help: "HTTPS: the certificate chain, a PEM file (e.g. Let's Encrypt's fullchain.pem); with --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "HTTPS: the certificate's private key, a PEM file (e.g. privkey.pem); with --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "HTTPS with a self-signed certificate, for a LAN without a certificate of its own.",
+            discussion:
+                "Browsers ask once to accept it: it is kept next to the database (parley-cert.pem, parley-key.pem)."))
+    var tlsSelfSigned = false
+
     @Option(help: "Serve the web client from this folder instead of the built-in copy (client development).")
     var webRoot: String?
 
@@ -260,6 +274,9 @@ struct ServerOptions: ParsableArguments {
             "media-port": mediaPort.map { [$0] } ?? [],
             "media-host": mediaHost.map { [$0] } ?? [],
             "echo-sessions": echoSessions.map { [$0] } ?? [],
+            "tls-cert": tlsCert.map { [$0] } ?? [],
+            "tls-key": tlsKey.map { [$0] } ?? [],
+            "tls-self-signed": tlsSelfSigned ? ["true"] : [],
             "web-root": webRoot.map { [$0] } ?? [],
             "log-level": logLevel.map { [$0] } ?? [],
             "log-format": logFormat.map { [$0] } ?? [],

@@ -88,6 +88,27 @@ import Testing
         }
     }
 
+    /// HTTPS is off unless asked for; a certificate needs its key, and a self-signed one
+    /// excludes both. Conflicts are refused when the settings are read, not at the first visit.
+    @Test func tlsSettingsGoTogetherOrNotAtAll() throws {
+        let none = try ParleyConfiguration.resolve(flags: [:], environment: [:], configFile: nil)
+        #expect(none.tls.mode(keepingSelfSignedIn: ".") == nil)
+        let files = try ParleyConfiguration.resolve(
+            flags: ["tls-cert": ["full.pem"]], environment: ["PARLEY_TLS_KEY": "key.pem"], configFile: nil)
+        #expect(files.tls.mode(keepingSelfSignedIn: ".") == .files(certificate: "full.pem", privateKey: "key.pem"))
+        let selfSigned = try ParleyConfiguration.resolve(
+            flags: ["tls-self-signed": ["true"]], environment: [:], configFile: nil)
+        #expect(selfSigned.tls.mode(keepingSelfSignedIn: "/var/lib/parley") == .selfSigned(folder: "/var/lib/parley"))
+        let conflicts: [[String: [String]]] = [
+            ["tls-cert": ["full.pem"]], ["tls-key": ["key.pem"]], ["tls-self-signed": ["true"], "tls-key": ["k"]],
+        ]
+        for flags in conflicts {
+            #expect(throws: ConfigurationError.self, "\(flags)") {
+                try ParleyConfiguration.resolve(flags: flags, environment: [:], configFile: nil)
+            }
+        }
+    }
+
     /// Every setting has its own name and environment variable.
     @Test func settingNamesAreUnique() {
         let names = ParleyConfiguration.settings.map(\.name)

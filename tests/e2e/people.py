@@ -51,6 +51,8 @@ class Person:
             base_url=base_url,
             viewport=viewport or {"width": 1280, "height": 720},
             permissions=["camera", "microphone"],
+            # A server with `--tls-self-signed`: the exception a person accepts once.
+            ignore_https_errors=base_url.startswith("https://"),
         )
         if no_devices:
             self.context.add_init_script(NO_DEVICES_SCRIPT)

@@ -21,6 +21,21 @@ def test_two_people_see_each_other_with_video_decoding(new_person, room):
     assert ada.errors == [] and grace.errors == []
 
 
+def test_a_call_over_https_with_a_self_signed_certificate(new_person, start_server, room, shots: Path):
+    # Parley's own HTTPS, for a LAN without a certificate: the page, its WebSocket (wss) and
+    # the call work once the person has accepted the certificate.
+    secure = start_server("--tls-self-signed", "--joins-per-minute", "10000", "--drain-timeout", "5")
+    assert secure.base_url.startswith("https://")
+    ada = new_person(base_url=secure.base_url).join(room, "Ada")
+    grace = new_person(base_url=secure.base_url).join(room, "Grace")
+
+    ada.expect_video_from(grace)
+    grace.expect_video_from(ada)
+    assert ada.page.evaluate("location.protocol") == "https:"
+    ada.page.screenshot(path=str(shots / "parley-https-call.png"))
+    assert ada.errors == [] and grace.errors == []
+
+
 def test_three_people_all_see_both_others(new_person, room, shots: Path):
     people = [new_person().join(room, name) for name in ("Ada", "Grace", "Katherine")]
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import hashlib
 import signal
+import ssl
 import subprocess
 import tempfile
 import urllib.error
@@ -136,6 +138,39 @@ def test_drain_does_not_wait_for_a_dropped_participant() -> None:
         assert server.wait(timeout=15) == 0
     finally:
         server.stop()
+
+
+def test_https_with_a_self_signed_certificate_kept_next_to_the_database(tmp_path: Path) -> None:
+    # A LAN without a certificate of its own: the page and the WebSocket over TLS, and the
+    # same certificate after a restart, so that browsers ask to accept it only once.
+    trust_anything = ssl.create_default_context()
+    trust_anything.check_hostname = False
+    trust_anything.verify_mode = ssl.CERT_NONE
+    database = tmp_path / "parley.sqlite"
+    fingerprints = []
+    for _ in range(2):
+        server = ParleyProcess("--tls-self-signed", "--database", str(database))
+        try:
+            assert server.base_url.startswith("https://")
+            with urllib.request.urlopen(server.base_url + "/", context=trust_anything, timeout=10) as response:
+                assert response.status == 200 and "<html" in response.read().decode()
+
+            async def scenario() -> None:
+                async with websockets.connect(server.ws_url, origin=server.base_url, ssl=trust_anything) as socket:
+                    await socket.send(json.dumps({"type": "join", "room": "lan", "name": "Ada"}))
+                    assert json.loads(await asyncio.wait_for(socket.recv(), 10))["type"] == "joined"
+
+            run_async(scenario())
+            port = int(server.base_url.rsplit(":", 1)[1])
+            certificate = ssl.get_server_certificate(("127.0.0.1", port))
+            fingerprints.append(hashlib.sha256(ssl.PEM_cert_to_DER_cert(certificate)).hexdigest())
+            # Plain HTTP on the TLS port gets no page.
+            with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+        finally:
+            server.stop()
+    assert (tmp_path / "parley-cert.pem").is_file() and (tmp_path / "parley-key.pem").is_file()
+    assert fingerprints[0] == fingerprints[1]
 
 
 def test_second_signal_exits_at_once() -> None:
