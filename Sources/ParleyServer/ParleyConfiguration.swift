@@ -109,6 +109,9 @@ public struct TLSSettings: Sendable, Hashable {
 
     public init() {}
 
+    /// Whether the server speaks HTTPS (and WSS) rather than plain HTTP.
+    public var isOn: Bool { selfSigned || certificateFile != nil }
+
     /// Why these settings do not go together, or nil when they do.
     var conflict: String? {
         if selfSigned && (certificateFile != nil || privateKeyFile != nil) {

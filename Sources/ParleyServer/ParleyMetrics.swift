@@ -117,9 +117,9 @@ public struct ParleyMetrics: Sendable {
 /// reason) as plain numbers, kept by the relay under the lock it holds for every message anyway,
 /// and added to the Prometheus counters when `/metrics` is read (`ParleyMetrics.publish`).
 ///
-/// Counting straight into the Prometheus counters took a lock and a table lookup for each
-/// counter, twice for every relayed message; that was about 1 µs of the few the server spends
-/// on a message beyond reading and writing it (bench/RESULTS.md).
+/// Counting straight into the Prometheus counters took a lock, a table lookup and an atomic
+/// add for each count, twice for every relayed signal: about half a microsecond of the 15 or
+/// so the server spends on a signal beyond reading and writing it (perf, 2026-12-06).
 struct MessageTally {
     enum Counter: Equatable {
         case received, sent, error, joinRejected

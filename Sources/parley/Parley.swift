@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = try options.resolve()
         bootstrapLogging(configuration)
         let host = configuration.host
-        let scheme = configuration.tls == TLSSettings() ? "http" : "https"
+        let scheme = configuration.tls.isOn ? "https" : "http"
         let mediaHost = configuration.media.host
         try await runParley(
             configuration, logger: Logger(label: "parley"),
