@@ -45,8 +45,8 @@ class Server(ParleyProcess):
 def server() -> Iterator[Server]:
     # Every person of every test joins from 127.0.0.1: lift the per-address join rate, which is
     # there for strangers on the internet, not for a test suite. On SIGTERM the server waits for
-    # the last participant, and one whose page just closed keeps a seat for the resume window
-    # (30 s): the drain is cut to 5 s, within the 10 s `stop` waits for a clean exit.
+    # the last connected participant: the drain is cut to 5 s, so that a page still connected at
+    # the end of the run cannot hold it past the 10 s `stop` waits for a clean exit.
     running = Server("--joins-per-minute", "10000", "--drain-timeout", "5")
     yield running
     running.stop()
