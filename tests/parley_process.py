@@ -1,9 +1,9 @@
 """Starting and stopping a real ``parley serve`` process, for tests at every level.
 
 The server is started on a free port (``--port 0``) and prints
-``Parley listening on http://127.0.0.1:PORT`` (https with TLS) once it accepts connections; that line is how
-the tests learn the port, without sleeping. Its media engine's UDP port is picked the same way
-(``--media-port 0``) and learnt from ``Parley media on udp://HOST:PORT``.
+``Parley listening on http://127.0.0.1:PORT`` (https with TLS) once it accepts connections;
+that line is how the tests learn the port, without sleeping. Its media engine's UDP port is
+picked the same way (``--media-port 0``) and learnt from ``Parley media on udp://HOST:PORT``.
 
 Environment:
   PARLEY_BIN       server binary (default: .build/debug/parley in the repository)

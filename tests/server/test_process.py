@@ -4,9 +4,9 @@ SIGTERM, a second signal, and serving its built-in web client from any working d
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
-import hashlib
 import signal
 import ssl
 import subprocess
