@@ -110,7 +110,7 @@ public struct TLSSettings: Sendable, Hashable {
     public init() {}
 
     /// Whether the server speaks HTTPS (and WSS) rather than plain HTTP.
-    public var isOn: Bool { selfSigned || certificateFile != nil }
+    public var isOn: Bool { mode(keepingSelfSignedIn: nil) != nil }
 
     /// Why these settings do not go together, or nil when they do.
     var conflict: String? {

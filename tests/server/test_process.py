@@ -131,7 +131,12 @@ def test_drain_does_not_wait_for_a_dropped_participant() -> None:
             socket = await join(server, "dropped", "Ada")
             assert socket.transport is not None
             socket.transport.abort()
-            await asyncio.sleep(0.5)
+            # SIGTERM only once the server has seen the drop (the seat is away, the connection
+            # gone); a drop seen after the drain started would be a final departure instead.
+            deadline = asyncio.get_running_loop().time() + 10
+            while "parley_connections 0" not in get(server.base_url + "/metrics")[1]:
+                assert asyncio.get_running_loop().time() < deadline, "the server did not see the drop"
+                await asyncio.sleep(0.05)
             server.signal(signal.SIGTERM)
 
         run_async(scenario())
