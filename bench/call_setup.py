@@ -3,13 +3,17 @@ on loopback. Interleaves, repetition by repetition:
 
   floor   one page, two RTCPeerConnections connected directly (no server): the least any
           WebRTC call setup can take in this browser on this machine;
+  bare    two pages (separate browser contexts) with nothing but a Join button, signalling
+          through the bare WebSocket relay (bench/EchoServer, bench/call/bare.html): the least a
+          call through any server can take here, so Parley / bare is what Parley's own client
+          and server add;
   parley  two pages (separate browser contexts) joining one fresh room through the server:
           the first joins and waits, then the second clicks Join;
   janus   (only with --janus and a working Janus) two pages in Janus's VideoRoom: the first
           publishes, the second publishes and subscribes to the first (bench/janus.py).
 
 Times are taken inside the pages by bench/call/instrument.js (the same code for all). For
-Parley, t0 is the second person's click on Join and the headline figure is the first frame
+Parley (and bare), t0 is the second person's click on Join and the headline figure is the first frame
 of the first person's video at the second page; the first page's first frame of the second
 person's video is recorded too. The floor's t0 is the moment it starts creating the
 connections; its headline is the offerer's (the "newcomer's") first remote frame.
@@ -26,6 +30,7 @@ import secrets
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -76,6 +81,21 @@ def since(t0: float | None, moment: float | None) -> float | None:
     return None if t0 is None or moment is None else moment - t0
 
 
+def connection_figures(t0: float, offerer: dict, answerer: dict) -> dict:
+    """The figures of one call's two connections (instrument.js records), from t0: the offerer
+    is the newcomer, whose first remote frame is the headline."""
+    return {
+        "first_frame_ms": since(t0, offerer["firstFrame"]),
+        "pc_created_ms": since(t0, offerer["created"]),
+        "ice_connected_ms": since(t0, offerer["iceConnected"]),
+        "dtls_connected_ms": since(t0, offerer["dtlsConnected"]),
+        "other_first_frame_ms": since(t0, answerer["firstFrame"]),
+        "frame_width": offerer["frameWidth"],
+        "offer_local_started_ms": since(t0, offerer["localDescriptionStarted"]),
+        "offer_local_set_ms": since(t0, offerer["localDescriptionSet"]),
+    }
+
+
 def floor_once(browser: Browser, files: StaticFiles) -> dict:
     context = new_context(browser)
     try:
@@ -90,17 +110,7 @@ def floor_once(browser: Browser, files: StaticFiles) -> dict:
         page.wait_for_function(FRAME_AT, arg=1)
         bench = page.evaluate("window.__bench")
         t0 = bench["t0"]
-        offerer, answerer = bench["pcs"][0], bench["pcs"][1]
-        return {
-            "first_frame_ms": since(t0, offerer["firstFrame"]),
-            "pc_created_ms": since(t0, offerer["created"]),
-            "ice_connected_ms": since(t0, offerer["iceConnected"]),
-            "dtls_connected_ms": since(t0, offerer["dtlsConnected"]),
-            "other_first_frame_ms": since(t0, answerer["firstFrame"]),
-            "frame_width": offerer["frameWidth"],
-            "offer_local_started_ms": since(t0, offerer["localDescriptionStarted"]),
-            "offer_local_set_ms": since(t0, offerer["localDescriptionSet"]),
-        }
+        return connection_figures(t0, offerer=bench["pcs"][0], answerer=bench["pcs"][1])
     finally:
         context.close()
 
@@ -123,38 +133,61 @@ def parley_once(browser: Browser, server: Server) -> dict:
         first.wait_for_function("() => window.parleyCall && window.parleyCall.state === 'joined'")
         second = second_context.new_page()
         parley_join(second, server.base_url, room, "Second")
-        second.wait_for_function(PRIME_WAITING)
-        time.sleep(SETTLE_S)
-        second.get_by_role("button", name="Join", exact=True).click()
-        second.wait_for_function(FRAME_AT, arg=0)
-        first.wait_for_function(FRAME_AT, arg=0)
-        mine = second.evaluate("window.__bench")
-        theirs = first.evaluate("window.__bench")
-        t0 = mine["t0"]
-        pc = mine["pcs"][0]
-        return {
-            "first_frame_ms": since(t0, pc["firstFrame"]),
-            "pc_created_ms": since(t0, pc["created"]),
-            "ice_connected_ms": since(t0, pc["iceConnected"]),
-            "dtls_connected_ms": since(t0, pc["dtlsConnected"]),
-            "other_first_frame_ms": since(t0, theirs["pcs"][0]["firstFrame"]),
-            "ws_open_ms": since(t0, mine["wsOpen"]),
-            "joined_ms": since(t0, mine["joined"]),
-            "offer_sent_ms": since(t0, mine["offerSent"]),
-            "answer_received_ms": since(t0, mine["answerReceived"]),
-            "frame_width": pc["frameWidth"],
-            "offer_local_started_ms": since(t0, pc["localDescriptionStarted"]),
-            "offer_local_set_ms": since(t0, pc["localDescriptionSet"]),
-            # The answering side (the first page), on the same clock.
-            "offer_received_ms": since(t0, theirs["offerReceived"]),
-            "answer_remote_started_ms": since(t0, theirs["pcs"][0]["remoteDescriptionStarted"]),
-            "answer_remote_set_ms": since(t0, theirs["pcs"][0]["remoteDescriptionSet"]),
-            "answer_local_set_ms": since(t0, theirs["pcs"][0]["localDescriptionSet"]),
-            "answer_sent_ms": since(t0, theirs["answerSent"]),
-        }
+        return second_joins(first, second)
     finally:
         first_context.close()
         second_context.close()
+
+
+def bare_once(browser: Browser, files: StaticFiles, relay: Server) -> dict:
+    room = f"bench-{secrets.token_hex(4)}"
+    first_context = new_context(browser)
+    second_context = new_context(browser)
+
+    def open_page(context: BrowserContext, name: str) -> Page:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        # The relay knows connections by name alone, across rooms: names unique per repetition.
+        query = urllib.parse.urlencode({"ws": relay.ws_url, "room": room, "name": f"{room}-{name}"})
+        page.goto(f"{files.base_url}/bare.html?{query}")
+        page.evaluate("prepareBare()")
+        return page
+
+    try:
+        first = open_page(first_context, "first")
+        first.get_by_role("button", name="Join", exact=True).click()
+        first.wait_for_function("() => window.bareState === 'joined'")
+        second = open_page(second_context, "second")
+        return second_joins(first, second)
+    finally:
+        first_context.close()
+        second_context.close()
+
+
+def second_joins(first: Page, second: Page) -> dict:
+    """The measured part of a two-page call: the second page, ready, clicks Join; the first is
+    in the room already. Figures of both pages, on the second page's clock from its click."""
+    second.wait_for_function(PRIME_WAITING)
+    time.sleep(SETTLE_S)
+    second.get_by_role("button", name="Join", exact=True).click()
+    second.wait_for_function(FRAME_AT, arg=0)
+    first.wait_for_function(FRAME_AT, arg=0)
+    mine = second.evaluate("window.__bench")
+    theirs = first.evaluate("window.__bench")
+    t0 = mine["t0"]
+    return {
+        **connection_figures(t0, offerer=mine["pcs"][0], answerer=theirs["pcs"][0]),
+        "ws_open_ms": since(t0, mine["wsOpen"]),
+        "joined_ms": since(t0, mine["joined"]),
+        "offer_sent_ms": since(t0, mine["offerSent"]),
+        "answer_received_ms": since(t0, mine["answerReceived"]),
+        # The answering side (the first page), on the same clock.
+        "offer_received_ms": since(t0, theirs["offerReceived"]),
+        "answer_remote_started_ms": since(t0, theirs["pcs"][0]["remoteDescriptionStarted"]),
+        "answer_remote_set_ms": since(t0, theirs["pcs"][0]["remoteDescriptionSet"]),
+        "answer_local_set_ms": since(t0, theirs["pcs"][0]["localDescriptionSet"]),
+        "answer_sent_ms": since(t0, theirs["answerSent"]),
+    }
 
 
 FIGURES = (
@@ -206,8 +239,13 @@ def main() -> None:
     if janus is not None:
         janus.pages_url = files.base_url
     server = Server("parley")
-    results: dict[str, list[dict]] = {"floor": [], "parley": [], "janus": []}
-    failures: dict[str, list[str]] = {"floor": [], "parley": [], "janus": []}
+    try:
+        relay = Server("echo")
+    except Exception:
+        server.stop()
+        raise
+    results: dict[str, list[dict]] = {"floor": [], "bare": [], "parley": [], "janus": []}
+    failures: dict[str, list[str]] = {"floor": [], "bare": [], "parley": [], "janus": []}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -218,6 +256,7 @@ def main() -> None:
             try:
                 runners = {
                     "floor": lambda: floor_once(browser, files),
+                    "bare": lambda: bare_once(browser, files, relay),
                     "parley": lambda: parley_once(browser, server),
                 }
                 if janus is not None:
@@ -250,6 +289,7 @@ def main() -> None:
                 browser.close()
     finally:
         server.stop()
+        relay.stop()
         files.stop()
         if janus is not None:
             janus.stop()

@@ -51,6 +51,31 @@ def info_cores() -> int:
     return os.cpu_count() or 1
 
 
+
+def negotiation_steps(s: dict) -> str:
+    """The medians of a two-page call's steps, at the second page and then at the first."""
+    steps = [
+        ("the WebSocket is open", "ws_open_ms"),
+        ("`joined` has arrived", "joined_ms"),
+        ("the peer connection is created", "pc_created_ms"),
+        ("the offer's `setLocalDescription` is called", "offer_local_started_ms"),
+        ("it has resolved", "offer_local_set_ms"),
+        ("the offer has left", "offer_sent_ms"),
+        ("the answer has arrived", "answer_received_ms"),
+    ]
+    told = [f"{words} at {ms(s[key]['median'], 1)} ms" for words, key in steps if key in s]
+    text = "at the second page (medians after the click): " + ", ".join(told) + "."
+    answering = [
+        ("the offer arrives", "offer_received_ms"),
+        ("its `setRemoteDescription` has resolved", "answer_remote_set_ms"),
+        ("the answer's `setLocalDescription` has resolved", "answer_local_set_ms"),
+        ("the answer leaves", "answer_sent_ms"),
+    ]
+    told = [f"{words} at {ms(s[key]['median'], 1)} ms" for words, key in answering if key in s]
+    if told:
+        text += " At the first page, which answers, on the same clock: " + ", ".join(told) + "."
+    return text
+
 def call_section(data: dict | None, lines: list[str], targets: list[tuple[str, str, str]]) -> None:
     lines.append("## 1. Call setup: join → first remote video frame")
     lines.append("")
@@ -59,8 +84,13 @@ def call_section(data: dict | None, lines: list[str], targets: list[tuple[str, s
         lines.append("")
         return
     summary = data["summary"]
-    kinds = [k for k in ("floor", "parley", "janus") if k in summary]
-    names = {"floor": "floor (no server)", "parley": "Parley", "janus": "Janus 1.1.2 VideoRoom"}
+    kinds = [k for k in ("floor", "bare", "parley", "janus") if k in summary]
+    names = {
+        "floor": "floor (no server)",
+        "bare": "two bare pages, bare relay",
+        "parley": "Parley",
+        "janus": "Janus 1.1.2 VideoRoom",
+    }
     lines.append(
         f"{data['repetitions']} interleaved repetitions each (plus one warm-up round that is not counted); "
         "milliseconds from t0, median / p95."
@@ -100,38 +130,36 @@ def call_section(data: dict | None, lines: list[str], targets: list[tuple[str, s
     janus = summary.get("janus", {}).get("first_frame_ms")
     if floor and janus:
         lines.append(f"Janus / floor: {janus['median'] / floor['median']:.2f}× at the median.")
+    bare = summary.get("bare", {}).get("first_frame_ms")
+    if floor and bare and parley:
+        lines.append("")
+        lines.append(
+            f"Two bare pages / floor: {bare['median'] / floor['median']:.2f}× at the median; "
+            f"**Parley / two bare pages: {parley['median'] / bare['median']:.2f}×** "
+            f"({parley['median'] - bare['median']:+.0f} ms). The bare pages have nothing but a Join button and "
+            "signal through the bare WebSocket relay of part 2, so the first ratio is what a second page and a "
+            "server hop cost at least, and the second is what Parley's own page and server add to that."
+        )
     parley_s = summary.get("parley", {})
     if "joined_ms" in parley_s:
         lines.append("")
-        steps = [
-            ("the WebSocket is open", "ws_open_ms"),
-            ("`joined` has arrived", "joined_ms"),
-            ("the peer connection is created", "pc_created_ms"),
-            ("the offer's `setLocalDescription` is called", "offer_local_started_ms"),
-            ("it has resolved", "offer_local_set_ms"),
-            ("the offer has left", "offer_sent_ms"),
-            ("the answer has arrived", "answer_received_ms"),
-        ]
-        told = [f"{words} at {ms(parley_s[key]['median'], 1)} ms" for words, key in steps if key in parley_s]
-        lines.append("Where Parley's time goes, at the second page (medians after the click): " + ", ".join(told) + ".")
-        answering = [
-            ("the offer arrives", "offer_received_ms"),
-            ("its `setRemoteDescription` has resolved", "answer_remote_set_ms"),
-            ("the answer's `setLocalDescription` has resolved", "answer_local_set_ms"),
-            ("the answer leaves", "answer_sent_ms"),
-        ]
-        told = [f"{words} at {ms(parley_s[key]['median'], 1)} ms" for words, key in answering if key in parley_s]
-        if told:
-            lines.append("At the first page, which answers, on the same clock: " + ", ".join(told) + ".")
+        lines.append("Where Parley's time goes, " + negotiation_steps(parley_s))
+        if "joined_ms" in summary.get("bare", {}):
+            lines.append("")
+            lines.append("The same steps with the two bare pages: " + negotiation_steps(summary["bare"]))
+        lines.append("")
         lines.append(
             "Every step of the negotiation is a promise that resolves on a page's main thread, which also builds and "
             "lays out the call's view. So `joined` reaches the page once the offers have left (the view is built while "
             "they travel), the answering side adds its tracks before the offer comes (no `replaceTrack` round trip "
             "before the answer), and sound levels and statistics are not read from connections that never connected. "
-            "A trace of both pages (2026-12-06) shows what is left: the first layout of the call's view (about 40 ms "
-            "here) delays the newcomer's ICE candidates and its handling of the answer, and the browser's own "
-            "synchronous calls to its WebRTC thread (`RtpSender::GetParameters`, `addIceCandidate`) hold the main "
-            "thread while that thread negotiates."
+            "What is left is spread thin: the call view's first style and layout take 4–8 ms when measured alone, "
+            "but 30–50 ms during a join, when two pages, the browser's software compositing, both fake cameras and "
+            "the server share two cores; every millisecond of work on either page slows the other's negotiation. "
+            "Checks by A/B runs (2026-12-06, 8–12 interleaved repetitions each, the page served from disk): reading "
+            "no sound levels changed nothing; hiding the tiles' videos (no option for a call, a measure of their "
+            "cost) saved about 40 ms; building the call view after the answer instead of while it travels cost "
+            "100 ms more; leaving out the STUN and TURN servers made no consistent difference."
         )
     if "load_average" in data:
         lines.append("")
@@ -411,7 +439,10 @@ METHOD = """\
   second person's click on Join, the end is the first frame of the first person's video in the second page
   (the first page's first frame of the second person is in the last column). The camera is already running
   in both cases before t0 (Parley's pre-join preview; the floor's `getUserMedia` before starting), and both
-  wait 0.5 s before t0. Floor and Parley repetitions alternate, in alternating order.
+  wait 0.5 s before t0. The **two bare pages** (`bench/call/bare.html`) are the same two-context call without
+  Parley: a page with a Join button and nothing else, the same capture and connection shape, signalling through
+  the bare WebSocket relay of the capacity benchmark (no call view, no checks, the newcomer offers, the other
+  answers); t0 and the end as for Parley. The kinds' repetitions alternate, in alternating order.
 - **Capacity** (`bench/signalling.py capacity`): a Python asyncio load client (`websockets`, no compression)
   pinned with `taskset -c 1`; each server pinned to core 0 and started fresh for every trial; at every size
   three repetitions, each a back-to-back pair of the bare relay and Parley, in alternating order. After 8 warm-up connections (closed again), RSS (`VmRSS`) is read, N connections

@@ -34,7 +34,7 @@ def test_every_benchmark_runs_and_produces_figures(tmp_path: Path) -> None:
     assert run.returncode == 0, f"bench/run --smoke failed:\n{run.stdout[-4000:]}\n{run.stderr[-8000:]}"
 
     call = json.loads((tmp_path / "call_setup.json").read_text())
-    for kind in ("floor", "parley"):
+    for kind in ("floor", "bare", "parley"):
         runs = call["runs"][kind]
         assert runs, f"call setup: no {kind} repetition completed: {call['failures'][kind]}"
         for figure in ("first_frame_ms", "ice_connected_ms", "dtls_connected_ms", "other_first_frame_ms"):
@@ -59,5 +59,5 @@ def test_every_benchmark_runs_and_produces_figures(tmp_path: Path) -> None:
         assert positive(summary["all_rosters_ms"]), summary
 
     report = (tmp_path / "RESULTS.md").read_text()
-    for heading in ("## 1. Call setup", "## 2. Signalling capacity", "## 3. Join storm", "Parley / floor"):
+    for heading in ("## 1. Call setup", "## 2. Signalling capacity", "## 3. Join storm", "Parley / floor", "Parley / two bare pages"):
         assert heading in report
