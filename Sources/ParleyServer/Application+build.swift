@@ -30,7 +30,7 @@ public func buildApplication(
 
 /// Runs Parley until SIGTERM or SIGINT. The first signal starts a graceful drain (no new
 /// joins, clients told, calls may go on up to `drainTimeout`, or until the last one leaves);
-/// a second signal exits at once.
+/// a second signal exits at once. SIGHUP reads the TLS certificate files again.
 public func runParley(
     _ configuration: ParleyConfiguration,
     logger: Logger = Logger(label: "parley"),
@@ -39,21 +39,20 @@ public func runParley(
 ) async throws {
     let parts = try await buildParts(
         configuration, logger: logger, onServerRunning: onServerRunning, onMediaRunning: onMediaRunning)
-    let group = ServiceGroup(
-        configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: parts.application),
-                .init(
-                    service: DrainOnSignal(relay: parts.relay, timeout: configuration.drainTimeout, logger: logger),
-                    successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            logger: logger))
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(service: parts.application),
+        .init(
+            service: DrainOnSignal(relay: parts.relay, timeout: configuration.drainTimeout, logger: logger),
+            successTerminationBehavior: .gracefullyShutdownGroup),
+    ]
+    services.append(.init(service: ReloadCertificateOnHangup(certificate: parts.certificate, logger: logger)))
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
     try await group.run()
 }
 
-/// Parley's own HTTPS identity, when configured (`ParleyConfiguration.tls`). Its fingerprint is
-/// logged, so that people can compare it with what their browser shows for a self-signed one.
-func makeTLSIdentity(_ configuration: ParleyConfiguration, logger: Logger) throws -> TLSIdentity? {
+/// Parley's own HTTPS certificate, when configured (`ParleyConfiguration.tls`). Its fingerprint
+/// is logged, so that people can compare it with what their browser shows for a self-signed one.
+func makeServingCertificate(_ configuration: ParleyConfiguration, logger: Logger) throws -> ServingCertificate? {
     // A self-signed certificate is kept in the database's folder; an in-memory database keeps
     // nothing, so neither is the certificate.
     let folder = configuration.databasePath.map { path in
@@ -62,6 +61,8 @@ func makeTLSIdentity(_ configuration: ParleyConfiguration, logger: Logger) throw
     }
     guard let mode = configuration.tls.mode(keepingSelfSignedIn: folder) else { return nil }
     let identity = try TLSIdentity.make(mode, host: configuration.host)
+    var files: (certificate: String, privateKey: String)?
+    if case .files(let certificate, let privateKey) = mode { files = (certificate, privateKey) }
     logger.info("HTTPS", metadata: ["certificate-sha256": "\(identity.fingerprint)"])
     if case .selfSigned = mode, identity.isNewlyGenerated {
         logger.notice("A new self-signed certificate: browsers ask once to accept it")
@@ -69,7 +70,7 @@ func makeTLSIdentity(_ configuration: ParleyConfiguration, logger: Logger) throw
     if let warning = identity.expiryWarning() {
         logger.warning("\(warning)")
     }
-    return identity
+    return ServingCertificate(identity, files: files)
 }
 
 /// Opens the configured store (an in-memory SQLite database when no path is set).
@@ -90,9 +91,9 @@ private func buildParts(
     logger: Logger,
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void,
     onMediaRunning: @escaping @Sendable (_ port: Int) async -> Void
-) async throws -> (application: some ApplicationProtocol, relay: SignalingRelay) {
+) async throws -> (application: some ApplicationProtocol, relay: SignalingRelay, certificate: ServingCertificate?) {
     // Before anything is opened: a certificate that cannot be used stops the start at once.
-    let tls = try makeTLSIdentity(configuration, logger: logger)
+    let tls = try makeServingCertificate(configuration, logger: logger)
     let store = try await openStore(configuration, logger: logger)
     let knownRooms: [RoomName: RoomSettings]
     var chatHistory: [RoomName: [ChatMessage]] = [:]
@@ -179,7 +180,7 @@ private func buildParts(
     }
     var app = Application(
         router: router,
-        server: try tls.map { try .tls(http, tlsConfiguration: $0.configuration) } ?? http,
+        server: try tls.map { try .tls(http, tlsConfiguration: $0.tlsConfiguration) } ?? http,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "Parley"),
@@ -205,7 +206,7 @@ private func buildParts(
     if let media {
         app.addServices(media, MediaPublisher(service: media, metrics: metrics, onMediaRunning: onMediaRunning))
     }
-    return (app, relay)
+    return (app, relay, tls)
 }
 
 /// The TURN credentials issuer and, for the built-in server, the services to run.

@@ -162,8 +162,72 @@ import X509
     @Test func selfSignedConfigurationServesWebSocketsOverTLS() async throws {
         let identity = try TLSIdentity.selfSigned(
             names: SelfSignedNames.forServer(host: "127.0.0.1", hostname: nil), folder: nil)
+        try await withTLSEchoServer(identity.configuration) { port in
+            let reply = try await echo(port: port, trusting: identity)
+            #expect(reply == "echo: hello")
+            // The system's trust roots do not include it: the handshake fails.
+            await #expect(throws: (any Error).self) {
+                try await WebSocketClient.connect(
+                    url: "wss://localhost:\(port)/", tlsConfiguration: TLSConfiguration.makeClientConfiguration(),
+                    logger: Self.quietLogger
+                ) { _, _, _ in }
+            }
+        }
+    }
+
+    /// Renewed files are served from the next handshake on, without a restart; files that
+    /// cannot be used leave the certificate in service as it was.
+    @Test func reloadedCertificateIsServedFromTheNextHandshake() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("parley-tls-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let names = SelfSignedNames.forServer(host: "127.0.0.1", hostname: nil)
+        let first = try TLSIdentity.selfSigned(names: names, folder: folder + "/first")
+        let renewed = try TLSIdentity.selfSigned(names: names, folder: folder + "/renewed")
+        let certificateFile = folder + "/cert.pem"
+        let keyFile = folder + "/key.pem"
+        func serve(_ source: String) throws {
+            for (name, target) in [("parley-cert.pem", certificateFile), ("parley-key.pem", keyFile)] {
+                try? FileManager.default.removeItem(atPath: target)
+                try FileManager.default.copyItem(atPath: "\(folder)/\(source)/\(name)", toPath: target)
+            }
+        }
+        try serve("first")
+        let serving = ServingCertificate(
+            try TLSIdentity.load(certificateFile: certificateFile, privateKeyFile: keyFile),
+            files: (certificateFile, keyFile))
+
+        try await withTLSEchoServer(serving.tlsConfiguration) { port in
+            let firstReply = try await echo(port: port, trusting: first)
+            #expect(firstReply == "echo: hello")
+
+            try serve("renewed")
+            let reloaded = try serving.reload()
+            #expect(reloaded.fingerprint == renewed.fingerprint)
+            let renewedReply = try await echo(port: port, trusting: renewed)
+            #expect(renewedReply == "echo: hello")
+            await #expect(throws: (any Error).self) { try await echo(port: port, trusting: first) }
+
+            // A key that is not the certificate's (a renewal caught halfway) changes nothing.
+            try FileManager.default.removeItem(atPath: keyFile)
+            try FileManager.default.copyItem(atPath: folder + "/first/parley-key.pem", toPath: keyFile)
+            #expect(throws: TLSSetupError.self) { try serving.reload() }
+            #expect(serving.identity.fingerprint == renewed.fingerprint)
+            let stillRenewed = try await echo(port: port, trusting: renewed)
+            #expect(stillRenewed == "echo: hello")
+        }
+    }
+
+    static let quietLogger: Logger = {
         var logger = Logger(label: "tls-test")
         logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Runs a WebSocket echo server over TLS with `configuration` on a free port for `body`.
+    func withTLSEchoServer(
+        _ configuration: TLSConfiguration, _ body: (_ port: Int) async throws -> Void
+    ) async throws {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = try Application(
             router: Router(),
@@ -175,42 +239,18 @@ import X509
                         }
                     }
                 },
-                tlsConfiguration: identity.configuration),
+                tlsConfiguration: configuration),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) },
-            logger: logger)
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+            logger: Self.quietLogger)
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: Self.quietLogger)
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             do {
-                var trusting = TLSConfiguration.makeClientConfiguration()
-                trusting.trustRoots = .certificates([
-                    try NIOSSLCertificate(
-                        bytes: Array(identity.certificate.serializeAsPEM().pemString.utf8), format: .pem)
-                ])
-                let (replies, replySink) = AsyncStream.makeStream(of: String.self)
-                try await WebSocketClient.connect(
-                    url: "wss://localhost:\(port)/", tlsConfiguration: trusting, logger: logger
-                ) { inbound, outbound, _ in
-                    try await outbound.write(.text("hello"))
-                    var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
-                    if case .text(let text) = try await messages.next() { replySink.yield(text) }
-                    try await outbound.close(.normalClosure, reason: nil)
-                }
-                replySink.finish()
-                var replyIterator = replies.makeAsyncIterator()
-                #expect(await replyIterator.next() == "echo: hello")
-
-                // The system's trust roots do not include it: the handshake fails.
-                await #expect(throws: (any Error).self) {
-                    try await WebSocketClient.connect(
-                        url: "wss://localhost:\(port)/", tlsConfiguration: TLSConfiguration.makeClientConfiguration(),
-                        logger: logger
-                    ) { _, _, _ in }
-                }
+                try await body(port)
             } catch {
                 await group.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
@@ -219,6 +259,27 @@ import X509
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    /// Sends "hello" over `wss://localhost:port/` with a client that trusts only `identity`'s
+    /// certificate, and returns the reply.
+    func echo(port: Int, trusting identity: TLSIdentity) async throws -> String? {
+        var trusting = TLSConfiguration.makeClientConfiguration()
+        trusting.trustRoots = .certificates([
+            try NIOSSLCertificate(bytes: Array(identity.certificate.serializeAsPEM().pemString.utf8), format: .pem)
+        ])
+        let (replies, replySink) = AsyncStream.makeStream(of: String.self)
+        try await WebSocketClient.connect(
+            url: "wss://localhost:\(port)/", tlsConfiguration: trusting, logger: Self.quietLogger
+        ) { inbound, outbound, _ in
+            try await outbound.write(.text("hello"))
+            var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
+            if case .text(let text) = try await messages.next() { replySink.yield(text) }
+            try await outbound.close(.normalClosure, reason: nil)
+        }
+        replySink.finish()
+        var replyIterator = replies.makeAsyncIterator()
+        return await replyIterator.next()
     }
 
     static func fingerprint(of certificate: Certificate) -> String {

@@ -7,12 +7,15 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -176,6 +179,89 @@ def test_https_with_a_self_signed_certificate_kept_next_to_the_database(tmp_path
             server.stop()
     assert (tmp_path / "parley-cert.pem").is_file() and (tmp_path / "parley-key.pem").is_file()
     assert fingerprints[0] == fingerprints[1]
+
+
+def test_https_certificate_files_are_read_again_on_sighup(tmp_path: Path) -> None:
+    # A renewal (certbot's deploy hook, `systemctl reload`) needs no restart: after SIGHUP new
+    # connections get the new certificate while a call on an older connection goes on. Files
+    # that cannot be used leave the previous certificate in service.
+    for name in ("first", "renewed"):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", str(tmp_path / f"{name}-key.pem"), "-out", str(tmp_path / f"{name}-cert.pem"),
+             "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True,
+        )
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+
+    def install(name: str) -> None:
+        shutil.copyfile(tmp_path / f"{name}-cert.pem", certificate)
+        shutil.copyfile(tmp_path / f"{name}-key.pem", key)
+
+    def fingerprint_of(name: str) -> str:
+        pem = (tmp_path / f"{name}-cert.pem").read_text()
+        return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+
+    install("first")
+    server = ParleyProcess("--tls-cert", str(certificate), "--tls-key", str(key))
+    trust_anything = ssl.create_default_context()
+    trust_anything.check_hostname = False
+    trust_anything.verify_mode = ssl.CERT_NONE
+
+    def served() -> str:
+        pem = ssl.get_server_certificate(("127.0.0.1", server.port))
+        return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+
+    def wait_until(condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}:\n{''.join(server.output[-20:])}"
+            time.sleep(0.1)
+
+    try:
+        assert served() == fingerprint_of("first")
+
+        async def scenario() -> None:
+            async with websockets.connect(server.ws_url, origin=server.base_url, ssl=trust_anything) as ada:
+                await ada.send(json.dumps({"type": "join", "room": "renewal", "name": "Ada"}))
+                assert json.loads(await asyncio.wait_for(ada.recv(), 10))["type"] == "joined"
+
+                install("renewed")
+                server.signal(signal.SIGHUP)
+                await asyncio.to_thread(wait_until, lambda: served() == fingerprint_of("renewed"), "not renewed")
+                # Ada's connection, made with the first certificate, is still in the call.
+                async with websockets.connect(server.ws_url, origin=server.base_url, ssl=trust_anything) as bob:
+                    await bob.send(json.dumps({"type": "join", "room": "renewal", "name": "Bob"}))
+                    assert json.loads(await asyncio.wait_for(bob.recv(), 10))["type"] == "joined"
+                    news = json.loads(await asyncio.wait_for(ada.recv(), 10))
+                    assert news["type"] == "peer-joined" and news["peer"]["name"] == "Bob"
+
+        run_async(scenario())
+
+        # A key that is not the certificate's: refused, and the renewed certificate stays.
+        shutil.copyfile(tmp_path / "first-key.pem", key)
+        server.signal(signal.SIGHUP)
+        wait_until(lambda: any("TLS certificate not reloaded" in line for line in server.output), "no error logged")
+        assert any("does not belong to the certificate" in line for line in server.output)
+        assert server.process.poll() is None
+        assert served() == fingerprint_of("renewed")
+    finally:
+        server.stop()
+
+
+def test_sighup_without_certificate_files_leaves_the_server_running() -> None:
+    # `systemctl reload` on a server without --tls-cert must not end its calls.
+    server = ParleyProcess()
+    try:
+        server.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not any("SIGHUP: nothing to reload" in line for line in server.output):
+            assert time.monotonic() < deadline, "".join(server.output[-20:])
+            time.sleep(0.1)
+        assert server.process.poll() is None
+        assert get(server.base_url + "/healthz")[0] == 200
+    finally:
+        server.stop()
 
 
 def test_second_signal_exits_at_once() -> None:
