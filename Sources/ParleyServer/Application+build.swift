@@ -39,14 +39,16 @@ public func runParley(
 ) async throws {
     let parts = try await buildParts(
         configuration, logger: logger, onServerRunning: onServerRunning, onMediaRunning: onMediaRunning)
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-        .init(service: parts.application),
-        .init(
-            service: DrainOnSignal(relay: parts.relay, timeout: configuration.drainTimeout, logger: logger),
-            successTerminationBehavior: .gracefullyShutdownGroup),
-    ]
-    services.append(.init(service: ReloadCertificateOnHangup(certificate: parts.certificate, logger: logger)))
-    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: parts.application),
+                .init(
+                    service: DrainOnSignal(relay: parts.relay, timeout: configuration.drainTimeout, logger: logger),
+                    successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: ReloadCertificateOnHangup(certificate: parts.certificate, logger: logger)),
+            ],
+            logger: logger))
     try await group.run()
 }
 
