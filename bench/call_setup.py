@@ -13,10 +13,10 @@ on loopback. Interleaves, repetition by repetition:
           publishes, the second publishes and subscribes to the first (bench/janus.py).
 
 Times are taken inside the pages by bench/call/instrument.js (the same code for all). For
-Parley (and bare), t0 is the second person's click on Join and the headline figure is the first frame
-of the first person's video at the second page; the first page's first frame of the second
-person's video is recorded too. The floor's t0 is the moment it starts creating the
-connections; its headline is the offerer's (the "newcomer's") first remote frame.
+Parley and the bare pages, t0 is the second person's click on Join and the headline figure is
+the first frame of the first person's video at the second page; the first page's first frame
+of the second person's video is recorded too. The floor's t0 is the moment it starts creating
+the connections; its headline is the offerer's (the "newcomer's") first remote frame.
 
     python3 bench/call_setup.py --repetitions 20 --out results/call_setup.json
 """

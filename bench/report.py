@@ -51,7 +51,6 @@ def info_cores() -> int:
     return os.cpu_count() or 1
 
 
-
 def negotiation_steps(s: dict) -> str:
     """The medians of a two-page call's steps, at the second page and then at the first."""
     steps = [
@@ -75,6 +74,7 @@ def negotiation_steps(s: dict) -> str:
     if told:
         text += " At the first page, which answers, on the same clock: " + ", ".join(told) + "."
     return text
+
 
 def call_section(data: dict | None, lines: list[str], targets: list[tuple[str, str, str]]) -> None:
     lines.append("## 1. Call setup: join → first remote video frame")
