@@ -59,5 +59,11 @@ def test_every_benchmark_runs_and_produces_figures(tmp_path: Path) -> None:
         assert positive(summary["all_rosters_ms"]), summary
 
     report = (tmp_path / "RESULTS.md").read_text()
-    for heading in ("## 1. Call setup", "## 2. Signalling capacity", "## 3. Join storm", "Parley / floor", "Parley / two bare pages"):
+    for heading in (
+        "## 1. Call setup",
+        "## 2. Signalling capacity",
+        "## 3. Join storm",
+        "Parley / floor",
+        "Parley / two bare pages",
+    ):
         assert heading in report
