@@ -2,9 +2,10 @@
 #   docker build -t parley .
 #   docker run --rm -p 8080:8080 parley
 FROM swift:6.2-bookworm AS build
-# The media engine's DTLS (OpenSSL) and SRTP (libsrtp2) come from Debian.
+# The media engine's DTLS and its SRTP's crypto are Debian's OpenSSL (libsrtp2 is compiled in,
+# Sources/CSRTP).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl-dev libsrtp2-dev pkg-config \
+    && apt-get install -y --no-install-recommends libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -16,7 +17,7 @@ RUN swift build -c release --static-swift-stdlib --product parley \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates libssl3 libsrtp2-1 \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /var/lib/parley --create-home parley
 COPY --from=build /out/parley /usr/local/bin/parley

@@ -38,10 +38,23 @@ let package = Package(
         .target(name: "ICE", dependencies: ["STUN"]),
         // Pure: SDP offers and answers (RFC 8866, 8829, 8843) for the media engine. No IO.
         .target(name: "SDP"),
-        // The media engine's C: OpenSSL for DTLS, libsrtp2 for SRTP (Debian's libssl-dev,
-        // libsrtp2-dev). Only MediaCrypto imports them; no unsafe pointer leaves it.
+        // The media engine's C: OpenSSL for DTLS (Debian's libssl-dev), libsrtp2 for SRTP. Only
+        // MediaCrypto imports them; no unsafe pointer leaves it.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        // libsrtp2 2.5.0 built from its source here with its crypto in OpenSSL's libcrypto:
+        // Debian's libsrtp2 does its AES through NSS, which sets up a cipher for every packet
+        // (Sources/CSRTP/README.md says what is taken and how it is configured).
+        .target(
+            name: "CSRTP",
+            exclude: ["README.md", "LICENSE"],
+            cSettings: [
+                .define("HAVE_CONFIG_H"),
+                .headerSearchPath("libsrtp"),
+                .headerSearchPath("libsrtp/include"),
+                .headerSearchPath("libsrtp/crypto/include"),
+            ],
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
         .target(name: "MediaCrypto", dependencies: ["COpenSSL", "CSRTP"]),
         // Pure (sans-IO, no clock): the echo session, ICE + DTLS + SRTP + RTP/RTCP for one browser.
         .target(name: "MediaEngine", dependencies: ["ICE", "SDP", "RTP", "STUN", "MediaCrypto"]),
