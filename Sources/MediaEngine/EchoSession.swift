@@ -56,7 +56,8 @@ public final class EchoSession {
     /// Where DTLS came from, for retransmitted flights.
     private var dtlsPeer: TransportAddress?
     private var routes: SourceRoutes
-    private var retransmissions: [UInt32: RetransmissionBuffer] = [:]
+    /// Sent packets of each of ``routes``' streams (by index), made on its first packet.
+    private var retransmissions: [RetransmissionBuffer?]
     /// The sender SSRC of feedback the server writes itself (RFC 4585 section 6.1).
     private let feedbackSSRC: UInt32
 
@@ -80,6 +81,7 @@ public final class EchoSession {
             role: .server, certificate: certificate, remoteFingerprintSHA256: fingerprint?.hexText ?? "")
         self.setupDeadline = now + configuration.setupTimeout
         self.routes = SourceRoutes(negotiated: negotiated)
+        self.retransmissions = Array(repeating: nil, count: routes.streams.count)
         self.feedbackSSRC = routes.serverSSRCs.first ?? 1
     }
 
@@ -107,17 +109,30 @@ public final class EchoSession {
     public func receive(_ datagram: consuming [UInt8], from source: TransportAddress, now: ContinuousClock.Instant)
         -> [EchoSessionOutput]
     {
-        guard !isEnded else { return [] }
+        var outputs: [EchoSessionOutput] = []
+        receive(datagram, from: source, now: now, into: &outputs)
+        return outputs
+    }
+
+    /// ``receive(_:from:now:)``, appending the outputs to `outputs`: an IO shell that keeps one
+    /// array for every datagram's outputs spares an allocation per echoed packet.
+    public func receive(
+        _ datagram: consuming [UInt8], from source: TransportAddress, now: ContinuousClock.Instant,
+        into outputs: inout [EchoSessionOutput]
+    ) {
+        guard !isEnded else { return }
         let kind = DatagramKind(classifying: datagram[...])
         // Everything but STUN only from addresses that proved they hold the ICE password: a
-        // stranger who learns the port cannot reach DTLS or SRTP (RFC 8445 section 7.3).
-        guard kind == .stun || ice.isAuthenticated(source) else { return [] }
+        // stranger who learns the port cannot reach DTLS or SRTP (RFC 8445 section 7.3). Media
+        // comes from the selected address, which is always an authenticated one; comparing it
+        // first spares a lookup (and a copy of the agent) per packet.
+        guard kind == .stun || source == ice.selectedAddress || ice.isAuthenticated(source) else { return }
         switch kind {
-        case .stun: return stunReceived(datagram, from: source, now: now)
-        case .dtls: return dtlsReceived(datagram, from: source, now: now)
-        case .rtp: return rtpReceived(datagram)
-        case .rtcp: return rtcpReceived(datagram)
-        case .unknown: return []
+        case .stun: outputs += stunReceived(datagram, from: source, now: now)
+        case .dtls: outputs += dtlsReceived(datagram, from: source, now: now)
+        case .rtp: rtpReceived(datagram, into: &outputs)
+        case .rtcp: outputs += rtcpReceived(datagram)
+        case .unknown: break
         }
     }
 
@@ -188,7 +203,7 @@ public final class EchoSession {
         isEnded = true
         inbound = nil
         outbound = nil
-        retransmissions = [:]
+        retransmissions = Array(repeating: nil, count: retransmissions.count)
         return [.ended(reason)]
     }
 
@@ -197,26 +212,28 @@ public final class EchoSession {
     /// Decrypts, moves the packet to the server's SSRC, encrypts, keeps it for NACKs, sends it
     /// back. Sequence numbers and timestamps stay: they are the browser's own, and an RTX
     /// packet's original sequence number then still names the right packet.
-    private func rtpReceived(_ datagram: consuming [UInt8]) -> [EchoSessionOutput] {
-        guard let inbound, let outbound, let destination = ice.selectedAddress else { return [] }
+    private func rtpReceived(_ datagram: consuming [UInt8], into outputs: inout [EchoSessionOutput]) {
+        guard let inbound, let outbound, let destination = ice.selectedAddress else { return }
         var packet = consume datagram
         do { try inbound.unprotectRTP(&packet) } catch {
             statistics.packetsUnauthenticated += 1
-            return []
+            return
         }
         guard let ssrc = RTPPacket.ssrc(in: packet), let payloadType = RTPPacket.payloadType(in: packet),
             let sequenceNumber = RTPPacket.sequenceNumber(in: packet),
-            let serverSSRC = routes.serverSSRC(echoing: ssrc, payloadType: payloadType),
-            RTPPacket.setSSRC(serverSSRC, in: &packet)
+            let stream = routes.stream(echoing: ssrc, payloadType: payloadType),
+            RTPPacket.setSSRC(routes.streams[stream].serverSSRC, in: &packet)
         else {
             statistics.packetsUnrouted += 1
-            return []
+            return
         }
-        do { try outbound.protectRTP(&packet) } catch { return [] }
-        retransmissions[serverSSRC, default: RetransmissionBuffer(capacity: configuration.retransmissionCapacity)]
-            .store(packet, sequenceNumber: sequenceNumber)
+        do { try outbound.protectRTP(&packet) } catch { return }
+        if retransmissions[stream] == nil {
+            retransmissions[stream] = RetransmissionBuffer(capacity: configuration.retransmissionCapacity)
+        }
+        retransmissions[stream]?.store(packet, sequenceNumber: sequenceNumber)
         statistics.packetsEchoed += 1
-        return [.send(packet, to: destination)]
+        outputs.append(.send(packet, to: destination))
     }
 
     /// Answers the browser's feedback about what the server sends it: lost packets are sent
@@ -246,7 +263,9 @@ public final class EchoSession {
                 for sequenceNumber in nack.lostSequenceNumbers {
                     guard retransmissionBudget > 0 else { break }
                     retransmissionBudget -= 1
-                    if let sent = retransmissions[nack.mediaSSRC]?.packet(sequenceNumber: sequenceNumber) {
+                    if let stream = routes.stream(sendingFrom: nack.mediaSSRC),
+                        let sent = retransmissions[stream]?.packet(sequenceNumber: sequenceNumber)
+                    {
                         outputs.append(.send(sent, to: destination))
                         statistics.packetsRetransmitted += 1
                     } else {

@@ -7,49 +7,62 @@ import SDP
 /// section's RTX SSRC. Learning from packets rather than from the offer's `a=ssrc` lines works
 /// the same for browsers that announce no SSRCs. Each server SSRC takes one browser SSRC; a
 /// second one with the same payload type (simulcast, which the answer refused) is not echoed.
+///
+/// Asked once per echoed packet, so it is kept in arrays rather than dictionaries: a session has
+/// a handful of streams (a media and an RTX SSRC per section), and scanning them costs less
+/// than hashing.
 struct SourceRoutes {
-    private enum Slot: Hashable {
-        case media(index: Int)
-        case retransmission(index: Int)
+    /// One SSRC the server sends from, and the browser SSRC it echoes once one is bound.
+    struct Stream {
+        let serverSSRC: UInt32
+        var browserSSRC: UInt32?
     }
 
-    /// Payload type → the section (by index into `outgoing`) and whether it is RTX.
-    private var slotByPayloadType: [UInt8: Slot] = [:]
-    private var outgoing: [OutgoingStream] = []
-    private var serverByBrowser: [UInt32: UInt32] = [:]
-    private var browserByServer: [UInt32: UInt32] = [:]
+    /// Every SSRC the server sends from: each section's media SSRC, then its RTX SSRC if any.
+    private(set) var streams: [Stream] = []
+    /// The stream (an index into `streams`) each payload type binds to, by payload type (7 bits).
+    private var streamByPayloadType = [Int?](repeating: nil, count: 128)
 
     init(negotiated: NegotiatedSession) {
         for media in negotiated.media {
-            guard let stream = media.outgoing else { continue }
-            let index = outgoing.count
-            outgoing.append(stream)
+            guard let outgoing = media.outgoing else { continue }
+            let mediaStream = streams.count
+            streams.append(Stream(serverSSRC: outgoing.ssrc))
+            let retransmissionStream = outgoing.rtxSSRC.map { ssrc in
+                streams.append(Stream(serverSSRC: ssrc))
+                return streams.count - 1
+            }
             for codec in media.codecs {
-                slotByPayloadType[codec.payloadType] = .media(index: index)
-                if let rtx = codec.rtxPayloadType { slotByPayloadType[rtx] = .retransmission(index: index) }
+                if codec.payloadType < 128 { streamByPayloadType[Int(codec.payloadType)] = mediaStream }
+                if let rtx = codec.rtxPayloadType, rtx < 128 {
+                    streamByPayloadType[Int(rtx)] = retransmissionStream
+                }
             }
         }
     }
 
     /// Every SSRC the server sends from.
-    var serverSSRCs: [UInt32] { outgoing.flatMap { [$0.ssrc] + ($0.rtxSSRC.map { [$0] } ?? []) } }
+    var serverSSRCs: [UInt32] { streams.map(\.serverSSRC) }
 
-    /// The server SSRC that echoes `browserSSRC`, binding it on first sight; nil when the
-    /// payload type was not negotiated, or its server SSRC already echoes another source.
-    mutating func serverSSRC(echoing browserSSRC: UInt32, payloadType: UInt8) -> UInt32? {
-        if let bound = serverByBrowser[browserSSRC] { return bound }
-        let server: UInt32?
-        switch slotByPayloadType[payloadType] {
-        case .media(let index): server = outgoing[index].ssrc
-        case .retransmission(let index): server = outgoing[index].rtxSSRC
-        case nil: server = nil
-        }
-        guard let server, browserByServer[server] == nil else { return nil }
-        serverByBrowser[browserSSRC] = server
-        browserByServer[server] = browserSSRC
-        return server
+    /// The stream (an index into ``streams``) that echoes `browserSSRC`, binding it on first
+    /// sight; nil when the payload type was not negotiated, or its stream already echoes another
+    /// source.
+    mutating func stream(echoing browserSSRC: UInt32, payloadType: UInt8) -> Int? {
+        for index in streams.indices where streams[index].browserSSRC == browserSSRC { return index }
+        guard payloadType < 128, let index = streamByPayloadType[Int(payloadType)],
+            streams[index].browserSSRC == nil
+        else { return nil }
+        streams[index].browserSSRC = browserSSRC
+        return index
+    }
+
+    /// The stream that sends from `serverSSRC`.
+    func stream(sendingFrom serverSSRC: UInt32) -> Int? {
+        streams.firstIndex { $0.serverSSRC == serverSSRC }
     }
 
     /// The browser SSRC a server SSRC echoes: where feedback about it must go.
-    func browserSSRC(echoedBy serverSSRC: UInt32) -> UInt32? { browserByServer[serverSSRC] }
+    func browserSSRC(echoedBy serverSSRC: UInt32) -> UInt32? {
+        stream(sendingFrom: serverSSRC).flatMap { streams[$0].browserSSRC }
+    }
 }

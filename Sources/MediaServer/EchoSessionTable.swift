@@ -37,6 +37,9 @@ final class EchoSessionTable {
     private var packetArrays: [[UInt8]] = []
     static let pooledPacketArrays = 64
     static let packetArrayCapacity = 2048 + trailerRoom
+    /// The outputs of the datagram being handled: one array for all of them, emptied after each
+    /// (keeping its capacity), so that echoing a packet allocates no array.
+    private var outputs: [EchoSessionOutput] = []
     /// Counters of ended sessions and of the table itself; ``statistics`` adds the live sessions'.
     private var totals = MediaStatistics()
 
@@ -58,7 +61,8 @@ final class EchoSessionTable {
     /// Ends a session from the server's side; false if there is none with this id.
     func close(id: String) -> Bool {
         guard let entry = entries[id] else { return false }
-        run(entry.session.close(), sessionID: id)
+        var goodbye = entry.session.close()
+        run(&goodbye, sessionID: id)
         flush()
         return true
     }
@@ -82,14 +86,16 @@ final class EchoSessionTable {
             recycle(&bytes)
             return
         }
-        run(route.session.receive(consume bytes, from: source, now: now), sessionID: route.id)
+        route.session.receive(consume bytes, from: source, now: now, into: &outputs)
+        run(&outputs, sessionID: route.id)
     }
 
     /// Runs every session's timers whose deadline has passed.
     func timerFired(now: ContinuousClock.Instant) {
         for (id, entry) in entries {
             guard let deadline = entry.session.nextDeadline, deadline <= now else { continue }
-            run(entry.session.poll(now: now), sessionID: id)
+            var timerOutputs = entry.session.poll(now: now)
+            run(&timerOutputs, sessionID: id)
         }
     }
 
@@ -110,9 +116,8 @@ final class EchoSessionTable {
         return Route(id: id, session: entry.session)
     }
 
-    /// Runs a session's outputs.
-    private func run(_ outputs: consuming [EchoSessionOutput], sessionID id: String) {
-        var outputs = outputs
+    /// Runs a session's outputs, leaving `outputs` empty (with its capacity).
+    private func run(_ outputs: inout [EchoSessionOutput], sessionID id: String) {
         // Taken out one by one (in order), so each sent array is owned here and can be reused.
         outputs.reverse()
         while let output = outputs.popLast() {
