@@ -145,6 +145,36 @@ import Testing
         #expect(session.statistics.packetsUnauthenticated == 1)
     }
 
+    /// Each server SSRC echoes the first browser SSRC seen with its payload type: a second one of
+    /// that payload type (a simulcast layer the answer refused) is dropped, while the first keeps
+    /// its stream, and feedback about the stream goes to the first.
+    @Test func aSecondSourceOfOnePayloadTypeIsNotEchoed() throws {
+        let browser = try SimulatedBrowser()
+        let session = try browser.makeSession()
+        #expect(browser.connect(to: session))
+        let first = try browser.rtp(payloadType: 96, ssrc: SimulatedBrowser.videoSSRC, sequenceNumber: 1)
+        #expect(browser.sent(session.receive(first, from: browser.address, now: browser.now)).count == 1)
+        let secondLayer = try browser.rtp(payloadType: 96, ssrc: 0x0D0D_0D0D, sequenceNumber: 1)
+        #expect(session.receive(secondLayer, from: browser.address, now: browser.now).isEmpty)
+        #expect(session.statistics.packetsUnrouted == 1)
+        let again = try browser.rtp(payloadType: 96, ssrc: SimulatedBrowser.videoSSRC, sequenceNumber: 2)
+        let back = browser.sent(session.receive(again, from: browser.address, now: browser.now))
+        let echoedDatagram = try #require(back.first)
+        let echoed = try #require(try browser.decrypt(echoedDatagram).rtp)
+        #expect(RTPPacket.ssrc(in: echoed) == SimulatedBrowser.serverVideo.ssrc)
+
+        let request = RTCPPictureLossIndication(senderSSRC: 5, mediaSSRC: SimulatedBrowser.serverVideo.ssrc)
+        let sent = try browser.rtcp([.receiverReport(RTCPReceiverReport(ssrc: 5)), .pictureLossIndication(request)])
+        let feedback = browser.sent(session.receive(sent, from: browser.address, now: browser.now))
+        let feedbackDatagram = try #require(feedback.first)
+        let passedOn = try #require(try browser.decrypt(feedbackDatagram).rtcp)
+        #expect(
+            passedOn.contains(
+                .pictureLossIndication(
+                    RTCPPictureLossIndication(
+                        senderSSRC: SimulatedBrowser.serverAudio.ssrc, mediaSSRC: SimulatedBrowser.videoSSRC))))
+    }
+
     /// Thirty seconds without a check from the nominated address end the session (RFC 7675).
     @Test func silenceEndsTheSession() throws {
         let browser = try SimulatedBrowser()
