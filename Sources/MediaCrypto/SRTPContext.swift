@@ -15,7 +15,7 @@ public final class SRTPContext {
 
     /// The largest packet accepted by any operation: one Ethernet-MTU datagram.
     public static let maximumPacketSize = 1500
-    /// Room libsrtp may write past the packet on protect (srtp2/srtp.h: SRTP_MAX_TRAILER_LEN + 4).
+    /// Room libsrtp may write past the packet on protect (its srtp.h: SRTP_MAX_TRAILER_LEN + 4).
     static let trailerRoom = Int(SRTP_MAX_TRAILER_LEN) + 4
 
     public let profile: SRTPProtectionProfile
