@@ -47,7 +47,9 @@ public struct ICELiteAgent: Sendable {
     public let local: ICECredentials
     /// The browser's credentials, once its SDP is known; checks must then name its ufrag.
     public var remote: ICECredentials?
-    /// Where media goes: the browser's nominated address, while consent holds.
+    /// Where media goes: the browser's nominated address, while consent holds. Always an
+    /// authenticated address (``isAuthenticated(_:)`` is true for it: it is never evicted, and
+    /// losing its consent clears it), which lets a caller compare against it before looking up.
     public private(set) var selectedAddress: TransportAddress?
 
     /// The last authenticated check from each browser address.
