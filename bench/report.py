@@ -382,10 +382,10 @@ def storm_section(data: dict | None, lines: list[str]) -> None:
     lines.append("")
 
 
-def quoted_headline(folder: str, name: str, table_start: str, figure: str) -> list[str]:
+def quoted_headline(folder: str, name: str, table_start: str, figure: str, also: str | None = None) -> list[str]:
     """The date and the ratio table of the last run of one of the other benchmarks, quoted from
     its own RESULTS.md so this page shows the figure without a second copy of how it was
-    measured."""
+    measured; and the line starting with `also`, if there is one."""
     results = Path(__file__).resolve().parent / folder / "RESULTS.md"
     if not results.exists():
         return []
@@ -398,7 +398,9 @@ def quoted_headline(folder: str, name: str, table_start: str, figure: str) -> li
     while end < len(text) and text[end].startswith("|"):
         end += 1
     link = f"{folder}/RESULTS.md"
-    return [f"The last {name} run ([{link}]({link}), {date}), {figure}:", "", *text[start:end], ""]
+    extra = [line for line in text if also and line.startswith(also)][:1]
+    return [f"The last {name} run ([{link}]({link}), {date}), {figure}:", "", *text[start:end], "",
+            *(extra + [""] if extra else [])]
 
 
 def turn_headline() -> list[str]:
@@ -406,7 +408,7 @@ def turn_headline() -> list[str]:
 
 
 def echo_headline() -> list[str]:
-    return quoted_headline("echo", "media echo", "| Parley / Janus", "CPU per echoed packet")
+    return quoted_headline("echo", "media echo", "| Parley / Janus", "CPU per echoed packet", also="Floor / Janus")
 
 
 OTHER_BENCHMARKS = """\

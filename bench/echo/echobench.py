@@ -24,6 +24,15 @@ For each repetition, each server in turn (the order alternates) is started pinne
   the clients gather theirs there too for Janus; the kernel delivers datagrams to a local
   address over the loopback device either way.
 
+- **The floor**: `floor_echo.c` (built here with the system's C compiler), a UDP echo that does
+  nothing but move datagrams the way Parley's media thread does (one thread blocking in
+  `recvmmsg`, answering with `sendmmsg`), under K plain UDP clients in this process that send
+  datagrams of the WebRTC clients' SRTP packet sizes on the clip's schedule, started 30 ms apart
+  as the WebRTC clients connect. Its CPU per packet is the kernel's alone: receiving, sending
+  and waking up. Its clients send a frame's packets back to back, where aiortc spaces them by
+  its own work per packet, so the floor echo reads a few more per wakeup than a server under the
+  WebRTC load can: a floor, not an estimate of any server.
+
 Once every client has media flowing both ways and a warm-up has passed, the server's CPU time
 (utime + stime of every thread, /proc/PID/stat; schedstat as a finer cross-check) and the
 clients' counts are read at the start and the end of the measured window: CPU µs per echoed
@@ -66,7 +75,7 @@ JANUS_LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 CONNECT_TIMEOUT_S = 20
 MEDIA_TIMEOUT_S = 15
 HTTP_TIMEOUT_S = 10
-SERVERS = ("parley", "janus")
+SERVERS = ("parley", "janus", "floor")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,6 +398,14 @@ class EchoServer:
     async def end(self, session: object) -> None:
         raise NotImplementedError
 
+    async def connect(self, index: int, clip: Clip) -> "Client | FloorClient":
+        """A client of this server with media flowing (the WebRTC ones offer through offer())."""
+        return await connect(index, clip, self)
+
+    async def disconnect(self, client: "Client | FloorClient") -> None:
+        assert isinstance(client, Client)
+        await close(client, self)
+
 
 class ParleyEcho(EchoServer):
     name = "parley"
@@ -594,6 +611,143 @@ admin: {{
         await self.request(f"/{session_id}", {"janus": "destroy"})
 
 
+class FloorEcho(EchoServer):
+    """The floor: floor_echo.c, a bare UDP echo (one thread, recvmmsg and sendmmsg, no STUN, DTLS,
+    SRTP or RTP), under plain UDP clients sending datagrams of the WebRTC clients' sizes on the
+    same schedule. Its CPU per echoed packet is what the kernel alone costs per packet here."""
+
+    name = "floor"
+    SOURCE = Path(__file__).resolve().parent / "floor_echo.c"
+    LISTENING = re.compile(r"floor echo on udp://127\.0\.0\.1:(\d+)")
+    SETUP_S = 0.03
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.port = 0
+
+    def build(self) -> Path:
+        """Compiles floor_echo.c once per output folder (next to the run's copy of parley)."""
+        binary = self.workdir.parent / "bin" / "floor_echo"
+        if binary.exists() and binary.stat().st_mtime >= self.SOURCE.stat().st_mtime:
+            return binary
+        compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+        if compiler is None:
+            raise SetupError("no C compiler (cc, gcc or clang) to build the floor echo")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        built = subprocess.run([compiler, "-O2", "-o", str(binary), str(self.SOURCE)], capture_output=True, text=True)
+        if built.returncode != 0:
+            raise SetupError(f"could not build {self.SOURCE.name}:\n{built.stderr[-2000:]}")
+        return binary
+
+    def start(self, core: str) -> None:
+        binary = self.build()
+        self.process = subprocess.Popen(
+            ["taskset", "-c", core, str(binary)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()  # the first line, printed at once
+        self.log.write_text(line)
+        match = self.LISTENING.search(line)
+        if not match:
+            self.stop()
+            raise SetupError(f"floor_echo did not say where it listens: {line!r}")
+        self.port = int(match[1])
+
+    async def connect(self, index: int, clip: Clip) -> "FloorClient":
+        # The WebRTC clients connect one after another, each starting its clip once connected,
+        # about 30 ms apart here (the setup column): their frames fall at scattered moments,
+        # not all at once, and these clients' must too, or the echo would read them in batches.
+        await asyncio.sleep(self.SETUP_S)
+        client = FloorClient(index, clip)
+        await client.start(("127.0.0.1", self.port))
+        return client
+
+    async def disconnect(self, client: "Client | FloorClient") -> None:
+        assert isinstance(client, FloorClient)
+        client.close()
+
+
+class FloorClient(asyncio.DatagramProtocol):
+    """A plain UDP stand-in for one WebRTC client of the floor trial: the same two streams'
+    packets, at the same moments and of the same sizes as that client's SRTP packets (the
+    clip's payloads, each with a 12-byte RTP header, 16 bytes of header extensions and a 16-byte
+    AES-GCM tag), counting what comes back. Byte 1 says which stream a datagram is."""
+
+    OVERHEAD = 12 + 16 + 16
+    KINDS = {0: "audio", 1: "video"}
+
+    def __init__(self, index: int, clip: Clip) -> None:
+        from aiortc.codecs.vpx import Vp8Encoder
+
+        self.index = index
+        self.setup_ms = 0.0
+        self.counters = {"audio": EchoCounter(), "video": EchoCounter()}
+        self.packets_sent = 0
+        self.period = clip.seconds
+        # Each moment's datagrams: an Opus frame is one packet; a VP8 frame as many as aiortc's
+        # packetiser makes of it, sent back to back as aiortc sends them.
+        self.schedules = {
+            "audio": [(moment, [bytes([0x80, 0]) + bytes(len(data) + self.OVERHEAD - 2)]) for moment, data in clip.audio],
+            "video": [
+                (moment, [bytes([0x80, 1]) + bytes(len(chunk) + self.OVERHEAD - 2) for chunk in Vp8Encoder._packetize(data, 1000)])
+                for moment, data in clip.video
+            ],
+        }
+        self.transport: asyncio.DatagramTransport | None = None
+        self.tasks: list[asyncio.Task] = []
+
+    async def start(self, server: tuple[str, int]) -> None:
+        began = time.monotonic()
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: self, remote_addr=server)
+        self.tasks = [asyncio.create_task(self.send(kind)) for kind in self.schedules]
+        self.setup_ms = (time.monotonic() - began) * 1000
+
+    def connection_made(self, transport) -> None:  # noqa: ANN001 - asyncio's signature
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
+        kind = self.KINDS.get(data[1]) if len(data) > 1 else None
+        if kind:
+            self.counters[kind].media += 1
+
+    async def send(self, kind: str) -> None:
+        schedule = self.schedules[kind]
+        start = time.monotonic()
+        index = 0
+        while True:
+            loop, position = divmod(index, len(schedule))
+            moment, datagrams = schedule[position]
+            wait = start + moment + loop * self.period - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if self.transport is None or self.transport.is_closing():
+                return
+            for datagram in datagrams:
+                self.transport.sendto(datagram)
+            self.packets_sent += len(datagrams)
+            index += 1
+
+    def received(self) -> int:
+        return sum(counter.media for counter in self.counters.values())
+
+    def received_by_kind(self) -> dict[str, int]:
+        return {kind: counter.media for kind, counter in self.counters.items()}
+
+    async def sent(self) -> int:
+        return self.packets_sent
+
+    def finish(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+
+    def close(self) -> None:
+        self.finish()
+        if self.transport is not None:
+            self.transport.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # Measurement
 
@@ -628,7 +782,7 @@ class Snapshot:
     sent: int
 
     @classmethod
-    async def take(cls, server: EchoServer, clients: list[Client], cores: tuple[str, str]) -> "Snapshot":
+    async def take(cls, server: EchoServer, clients: list[Client | FloorClient], cores: tuple[str, str]) -> "Snapshot":
         # Everything but the senders' statistics is read at once, without yielding to the event
         # loop: no packet is counted between the CPU readings and the counts.
         by_kind = [client.received_by_kind() for client in clients]
@@ -686,7 +840,7 @@ class Trial:
 
 async def run_trial(server: EchoServer, clip: Clip, spec: argparse.Namespace, repetition: int,
                     cores: tuple[str, str]) -> Trial:
-    clients: list[Client] = []
+    clients: list[Client | FloorClient] = []
     completed = False
     try:
         # The server alone for a moment: what its own timers cost, for context.
@@ -694,7 +848,7 @@ async def run_trial(server: EchoServer, clip: Clip, spec: argparse.Namespace, re
         await asyncio.sleep(spec.idle)
         idle_end = (time.monotonic(), runtime_ns(server.pid))
         for index in range(spec.clients):
-            clients.append(await connect(index, clip, server))
+            clients.append(await server.connect(index, clip))
         deadline = time.monotonic() + MEDIA_TIMEOUT_S
         while not all(all(counter.media for counter in client.counters.values()) for client in clients):
             if time.monotonic() > deadline:
@@ -718,7 +872,7 @@ async def run_trial(server: EchoServer, clip: Clip, spec: argparse.Namespace, re
         other = sum(counter.other for client in clients for counter in client.counters.values())
         completed = True
     finally:
-        ending = [close(client, server) for client in clients]
+        ending = [server.disconnect(client) for client in clients]
         results = await asyncio.gather(*ending, return_exceptions=True)
         errors = [result for result in results if isinstance(result, BaseException)]
         if errors and completed:
@@ -763,7 +917,13 @@ async def run_trial(server: EchoServer, clip: Clip, spec: argparse.Namespace, re
 
 def measure(name: str, workdir: Path, clip: Clip, spec: argparse.Namespace, repetition: int,
             cores: tuple[str, str]) -> Trial:
-    server: EchoServer = ParleyEcho(workdir, spec.parley, spec.clients) if name == "parley" else JanusEcho(workdir)
+    server: EchoServer
+    if name == "parley":
+        server = ParleyEcho(workdir, spec.parley, spec.clients)
+    elif name == "janus":
+        server = JanusEcho(workdir)
+    else:
+        server = FloorEcho(workdir)
     server.start(cores[0])
     gather_on(server.address)
     try:
@@ -846,6 +1006,13 @@ def summarize(trials: list[Trial]) -> dict:
                 paired.append(pair["parley"].cpu_us_per_packet / pair["janus"].cpu_us_per_packet)
         if paired:
             rows["paired_ratios"] = paired
+    if "floor" in rows and rows["floor"]["cpu_us_per_packet"] > 0:
+        # What the kernel alone costs per packet in this run: each server's CPU per packet as a
+        # multiple of it, and the Parley / Janus ratio a server doing nothing else would reach.
+        floor = rows["floor"]["cpu_us_per_packet"]
+        rows["over_floor"] = {name: rows[name]["cpu_us_per_packet"] / floor for name in ("parley", "janus") if name in rows}
+        if "janus" in rows and rows["janus"]["cpu_us_per_packet"] > 0:
+            rows["floor_over_janus"] = floor / rows["janus"]["cpu_us_per_packet"]
     return rows
 
 
@@ -884,7 +1051,10 @@ def markdown(result: dict) -> str:
         "Median over repetitions, range in brackets. Loss = 1 − received / sent over each whole session. "
         "User + system splits the server's CPU per packet into its own code and libraries (utime) and the "
         "kernel (stime: system calls, and the loopback delivery of what it sends). "
-        "Load CPU is the load process's own CPU time in the window (one core: near 100 % it could not keep up).",
+        "Load CPU is the load process's own CPU time in the window (one core: near 100 % it could not keep up). "
+        "The floor is `bench/echo/floor_echo.c`, a UDP echo with nothing in it but a thread that blocks in "
+        "`recvmmsg` and answers with `sendmmsg` (as Parley's media thread does), under as many plain UDP clients "
+        "sending datagrams of the same sizes on the same schedule: what the kernel alone costs per packet here.",
         "",
         "| server | clients | echoed pkt/s | server CPU | CPU µs / echoed packet | (schedstat) | user + system µs | "
         "loss | load CPU (max) | setup | server threads |",
@@ -914,8 +1084,25 @@ def markdown(result: dict) -> str:
             f"| **{s['ratio']:.2f}×** (schedstat: {s['runtime_ratio']:.2f}×) | {paired} | ≤ {TARGET}× ({verdict}) |",
         ]
     else:
-        missing = [server for server in SERVERS if server not in s]
+        missing = [server for server in ("parley", "janus") if server not in s]
         lines += ["", f"No ratio: not measured: {', '.join(missing)}."]
+    if "over_floor" in s:
+        floor = s["floor"]["cpu_us_per_packet"]
+        lines += [
+            "",
+            "| against the floor (a bare UDP echo, same packets) | CPU µs / echoed packet | × the floor | above the floor |",
+            "|---|---|---|---|",
+            f"| floor | {floor:.1f} | 1.00× | – |",
+        ]
+        for server, multiple in s["over_floor"].items():
+            mine = s[server]["cpu_us_per_packet"]
+            lines.append(f"| {server} | {mine:.1f} | {multiple:.2f}× | {mine - floor:.1f} µs |")
+        if "floor_over_janus" in s:
+            lines += [
+                "",
+                f"Floor / Janus: **{s['floor_over_janus']:.2f}×**, the Parley / Janus ratio of a server that did "
+                "nothing per packet but receive and send it (no ICE, DTLS, SRTP or RTP work) in this run.",
+            ]
     for server, reason in result.get("skipped", {}).items():
         lines += ["", f"{server} was not measured: {reason}"]
     lines += [
@@ -974,7 +1161,7 @@ def main() -> int:
     parser.add_argument("--results-md", type=Path, help="also write RESULTS.md here")
     parser.add_argument("--notes", type=Path, help="Markdown appended to RESULTS.md under Notes")
     parser.add_argument("--command", default="bench/echo/run")
-    parser.add_argument("--servers", default="parley,janus", help="which servers to run (default both)")
+    parser.add_argument("--servers", default="parley,janus,floor", help="which servers to run (default all three)")
     parser.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from --out's results.json")
     arguments = parser.parse_args()
 
@@ -1015,7 +1202,8 @@ def main() -> int:
     failures: list[str] = []
     skipped: dict[str, str] = {}
     for repetition in range(1, repetitions + 1):
-        order = ["janus", "parley"] if repetition % 2 else ["parley", "janus"]
+        # Parley and Janus back to back (a pair), the floor first or last; alternating each time.
+        order = ["janus", "parley", "floor"] if repetition % 2 else ["floor", "parley", "janus"]
         for name in (name for name in order if name in servers and name not in skipped):
             print(f"[{repetition}/{repetitions}] {name}, {spec.clients} clients ...", file=sys.stderr, flush=True)
             trial = None

@@ -1,6 +1,7 @@
 """The media echo benchmark's smoke mode (`bench/echo/run --smoke`): one client for a few seconds
-against Parley's echo and against Janus' EchoTest, so that the benchmark cannot rot unnoticed.
-It checks that both servers echoed packets and that every figure is there; it never judges how
+against Parley's echo, Janus' EchoTest and the floor (a bare UDP echo), so that the benchmark
+cannot rot unnoticed.
+It checks that all three echoed packets and that every figure is there; it never judges how
 fast anything was (bench/echo/RESULTS.md is for that).
 
 Needs Debian's janus; skipped without it. Environment: PARLEY_RELEASE_BIN (set by scripts/test)
@@ -31,7 +32,7 @@ def number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def test_echo_benchmark_runs_both_servers(tmp_path: Path) -> None:
+def test_echo_benchmark_runs_every_server(tmp_path: Path) -> None:
     run = subprocess.run(
         [str(REPO / "bench" / "echo" / "run"), "--smoke", "--out", str(tmp_path)],
         cwd=REPO,
@@ -45,7 +46,7 @@ def test_echo_benchmark_runs_both_servers(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "results.json").read_text())
     assert result["smoke"] is True
     assert not result["skipped"], result["skipped"]
-    assert {t["server"] for t in result["trials"]} == {"parley", "janus"}
+    assert {t["server"] for t in result["trials"]} == {"parley", "janus", "floor"}
     for trial in result["trials"]:
         assert trial["clients"] == 1, trial
         assert trial["packets"] > 0 and trial["audio_packets"] > 0 and trial["video_packets"] > 0, trial
@@ -57,9 +58,12 @@ def test_echo_benchmark_runs_both_servers(tmp_path: Path) -> None:
         assert trial["runtime_us_per_packet"] > 0, trial
 
     summary = result["summary"]
-    for server in ("parley", "janus"):
+    for server in ("parley", "janus", "floor"):
         for figure in ("cpu_us_per_packet", "loss_percent", "load_cpu_percent"):
             assert number(summary[server][figure]), summary
+    # The floor (a bare UDP echo) is what the kernel alone costs: each server is some multiple of it.
+    assert number(summary["floor_over_janus"]) and summary["floor_over_janus"] > 0, summary
+    assert set(summary["over_floor"]) == {"parley", "janus"}, summary
     assert number(summary["runtime_ratio"]) and summary["runtime_ratio"] > 0, summary
     # One repetition: one back-to-back pair, its ratio the same as the medians' ratio.
     assert len(summary["paired_ratios"]) == 1, summary
@@ -67,5 +71,6 @@ def test_echo_benchmark_runs_both_servers(tmp_path: Path) -> None:
 
     report = (tmp_path / "RESULTS.md").read_text()
     assert "Parley / Janus" in report
-    for server in ("parley", "janus"):
+    assert "Floor / Janus" in report
+    for server in ("parley", "janus", "floor"):
         assert f"| {server} |" in report
