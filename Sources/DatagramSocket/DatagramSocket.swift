@@ -78,6 +78,31 @@ public final class DatagramSocket: @unchecked Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// The receive buffer the kernel keeps for this socket (SO_RCVBUF), in bytes of its own
+    /// accounting: each datagram is charged its whole kernel buffer, about twice its size or more.
+    public var receiveBufferSize: Int {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &value, &length) == 0 else { return 0 }
+        return Int(value)
+    }
+
+    /// Asks for a receive buffer of `bytes` (SO_RCVBUF): datagrams wait there while the reading
+    /// thread is not running. The kernel caps the request at `net.core.rmem_max` and doubles it
+    /// for its bookkeeping; the buffer never shrinks below what it was. Returns the size granted.
+    @discardableResult
+    public func requestReceiveBuffer(bytes: Int) -> Int {
+        let before = receiveBufferSize
+        var value = Int32(clamping: bytes)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+        if receiveBufferSize < before {
+            // A cap below the default (net.core.rmem_max under rmem_default): keep the default.
+            var previous = Int32(clamping: before / 2)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &previous, socklen_t(MemoryLayout<Int32>.size))
+        }
+        return receiveBufferSize
+    }
+
     /// Ends a receive blocked on this socket, and makes every later one return nothing at once
     /// (`shutdown(SHUT_RD)`, which Linux applies to unconnected UDP sockets too): how a thread
     /// that reads it is told to stop.

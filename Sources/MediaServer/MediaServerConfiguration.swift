@@ -13,6 +13,12 @@ public struct MediaServerConfiguration: Sendable {
     public var maximumEchoSessions = 32
     /// Datagrams read per recvmmsg call.
     public var datagramsPerRead = 16
+    /// The media socket's receive buffer asked of the kernel, which caps it at
+    /// `net.core.rmem_max` (Debian's default: 208 KiB, granted as twice that). Datagrams wait
+    /// there whenever the media thread is not running; the kernel's default buffer holds about
+    /// 90 video packets (it charges each its whole kernel buffer), 25 ms of 32 browsers' media,
+    /// and a longer stall of the thread would drop the rest.
+    public var receiveBufferBytes = 4 << 20
 
     public init() {}
 }

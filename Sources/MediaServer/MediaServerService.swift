@@ -75,6 +75,7 @@ public final class MediaServerService: Service, Sendable {
                 throw MediaServerError.badPort(configuration.port)
             }
             socket = try DatagramSocket(host: host, port: port, reuseAddress: true)
+            let receiveBuffer = socket.requestReceiveBuffer(bytes: configuration.receiveBufferBytes)
             let addresses = try Self.advertisedAddresses(configuration: configuration)
             let boundPort = socket.localAddress.port
             candidates.withLockedValue { value in
@@ -91,7 +92,10 @@ public final class MediaServerService: Service, Sendable {
             table.replace(with: EchoSessionTable(socket: socket, sender: sender, logger: logger))
             logger.info(
                 "media engine listening",
-                metadata: ["port": "\(boundPort)", "candidates": "\(addresses.joined(separator: ","))"])
+                metadata: [
+                    "port": "\(boundPort)", "candidates": "\(addresses.joined(separator: ","))",
+                    "receiveBuffer": "\(receiveBuffer)",
+                ])
         } catch {
             started.fail(error)
             throw error

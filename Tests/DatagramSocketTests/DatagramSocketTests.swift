@@ -165,6 +165,43 @@ import Testing
         #expect(try await reading.value == 0)
     }
 
+    /// A burst sent while nobody reads, as when the media thread is descheduled: the socket with
+    /// the larger buffer keeps all of it, one with the kernel's default loses some. The burst is
+    /// sized between the two, for the smallest grant possible (twice a default `rmem_max`).
+    @Test func aLargerReceiveBufferKeepsABurstTheDefaultOneDrops() throws {
+        let sender = try DatagramSocket(host: Self.loopback, port: 0)
+        let withDefault = try DatagramSocket(host: Self.loopback, port: 0)
+        let enlarged = try DatagramSocket(host: Self.loopback, port: 0)
+        let defaultSize = enlarged.receiveBufferSize
+        let granted = enlarged.requestReceiveBuffer(bytes: 4 << 20)
+        #expect(granted >= 2 * defaultSize, "asked for 4 MiB, got \(granted) bytes from \(defaultSize)")
+        #expect(enlarged.receiveBufferSize == granted)
+
+        // 140 datagrams of 1,400 bytes: 196 KB of payload, which the kernel charges at 2-2.7 KB
+        // each (the payload's buffer and its bookkeeping): 290-370 KB, more than the default
+        // buffer (208 KiB) and less than the smallest grant (416 KiB).
+        let burst = 140
+        let queue = DatagramSender(batchSize: 32)
+        for destination in [withDefault, enlarged] {
+            for index in 0..<burst {
+                queue.enqueue(
+                    [UInt8](repeating: UInt8(index & 0xFF), count: 1400), to: destination.localAddress, from: sender)
+            }
+            queue.flush()
+        }
+        #expect(queue.datagramsNotSent == 0)
+
+        func drain(_ socket: DatagramSocket) throws -> Int {
+            socket.setReceiveTimeout(.milliseconds(100))
+            let receiver = DatagramReceiver(batchSize: 32)
+            var total = 0
+            while case let count = try receiver.receive(from: socket), count > 0 { total += count }
+            return total
+        }
+        #expect(try drain(enlarged) == burst)
+        #expect(try drain(withDefault) < burst, "the default buffer kept the whole burst: the test proves nothing")
+    }
+
     @Test func bindingAnAddressThisMachineDoesNotHaveSaysWhy() throws {
         // 192.0.2.1 (TEST-NET-1) is on no interface here.
         let error = #expect(throws: DatagramSocketError.self) {
