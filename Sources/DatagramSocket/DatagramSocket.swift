@@ -89,17 +89,11 @@ public final class DatagramSocket: @unchecked Sendable {
 
     /// Asks for a receive buffer of `bytes` (SO_RCVBUF): datagrams wait there while the reading
     /// thread is not running. The kernel caps the request at `net.core.rmem_max` and doubles it
-    /// for its bookkeeping; the buffer never shrinks below what it was. Returns the size granted.
+    /// for its bookkeeping. Returns the size granted.
     @discardableResult
     public func requestReceiveBuffer(bytes: Int) -> Int {
-        let before = receiveBufferSize
         var value = Int32(clamping: bytes)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
-        if receiveBufferSize < before {
-            // A cap below the default (net.core.rmem_max under rmem_default): keep the default.
-            var previous = Int32(clamping: before / 2)
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &previous, socklen_t(MemoryLayout<Int32>.size))
-        }
         return receiveBufferSize
     }
 

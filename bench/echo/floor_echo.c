@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/socket.h>
 
 enum { BATCH = 16, CAPACITY = 2048 };
