@@ -83,13 +83,18 @@ public final class EchoSession {
         self.routes = SourceRoutes(negotiated: negotiated)
         self.retransmissions = Array(repeating: nil, count: routes.streams.count)
         self.feedbackSSRC = routes.serverSSRCs.first ?? 1
+        updateNextDeadline()
     }
 
-    /// When ``poll(now:)`` must run next.
-    public var nextDeadline: ContinuousClock.Instant? {
-        guard !isEnded else { return nil }
-        // Asked on every timer tick: no array, no allocation.
-        return Self.earlier(Self.earlier(ice.nextDeadline, dtls.nextDeadline), isConnected ? nil : setupDeadline)
+    /// When ``poll(now:)`` must run next. Kept rather than worked out when asked: the IO shell
+    /// asks every session on every timer tick, and only STUN, DTLS, ``poll(now:)`` and the end
+    /// of the session move it.
+    public private(set) var nextDeadline: ContinuousClock.Instant?
+
+    private func updateNextDeadline() {
+        nextDeadline =
+            isEnded
+            ? nil : Self.earlier(Self.earlier(ice.nextDeadline, dtls.nextDeadline), isConnected ? nil : setupDeadline)
     }
 
     private static func earlier(_ first: ContinuousClock.Instant?, _ second: ContinuousClock.Instant?)
@@ -128,8 +133,12 @@ public final class EchoSession {
         // first spares a lookup (and a copy of the agent) per packet.
         guard kind == .stun || source == ice.selectedAddress || ice.isAuthenticated(source) else { return }
         switch kind {
-        case .stun: outputs += stunReceived(datagram, from: source, now: now)
-        case .dtls: outputs += dtlsReceived(datagram, from: source, now: now)
+        case .stun:
+            outputs += stunReceived(datagram, from: source, now: now)
+            updateNextDeadline()
+        case .dtls:
+            outputs += dtlsReceived(datagram, from: source, now: now)
+            updateNextDeadline()
         case .rtp: rtpReceived(datagram, into: &outputs)
         case .rtcp: outputs += rtcpReceived(datagram)
         case .unknown: break
@@ -139,6 +148,7 @@ public final class EchoSession {
     /// Time passed: consent, DTLS retransmission and the setup deadline.
     public func poll(now: ContinuousClock.Instant) -> [EchoSessionOutput] {
         guard !isEnded else { return [] }
+        defer { updateNextDeadline() }
         for output in ice.poll(now: now) {
             if case .consentLost = output { return end(.consentLost) }
         }
@@ -201,6 +211,7 @@ public final class EchoSession {
 
     private func end(_ reason: EchoSessionEnd) -> [EchoSessionOutput] {
         isEnded = true
+        nextDeadline = nil
         inbound = nil
         outbound = nil
         retransmissions = Array(repeating: nil, count: retransmissions.count)
@@ -228,10 +239,12 @@ public final class EchoSession {
             return
         }
         do { try outbound.protectRTP(&packet) } catch { return }
-        if retransmissions[stream] == nil {
-            retransmissions[stream] = RetransmissionBuffer(capacity: configuration.retransmissionCapacity)
+        if routes.streams[stream].answersNACK {
+            if retransmissions[stream] == nil {
+                retransmissions[stream] = RetransmissionBuffer(capacity: configuration.retransmissionCapacity)
+            }
+            retransmissions[stream]?.store(packet, sequenceNumber: sequenceNumber)
         }
-        retransmissions[stream]?.store(packet, sequenceNumber: sequenceNumber)
         statistics.packetsEchoed += 1
         outputs.append(.send(packet, to: destination))
     }
@@ -259,20 +272,22 @@ public final class EchoSession {
             case .fullIntraRequest(let request):
                 for entry in request.entries { upstream += keyframeRequest(forServerSSRC: entry.ssrc) }
             case .genericNACK(let nack):
+                // A stream that did not negotiate NACK keeps no packets, and its browser sender
+                // would not answer a NACK passed on either.
+                guard let stream = routes.stream(sendingFrom: nack.mediaSSRC), routes.streams[stream].answersNACK
+                else { continue }
                 var missing: [UInt16] = []
                 for sequenceNumber in nack.lostSequenceNumbers {
                     guard retransmissionBudget > 0 else { break }
                     retransmissionBudget -= 1
-                    if let stream = routes.stream(sendingFrom: nack.mediaSSRC),
-                        let sent = retransmissions[stream]?.packet(sequenceNumber: sequenceNumber)
-                    {
+                    if let sent = retransmissions[stream]?.packet(sequenceNumber: sequenceNumber) {
                         outputs.append(.send(sent, to: destination))
                         statistics.packetsRetransmitted += 1
                     } else {
                         missing.append(sequenceNumber)
                     }
                 }
-                if !missing.isEmpty, let browserSSRC = routes.browserSSRC(echoedBy: nack.mediaSSRC) {
+                if !missing.isEmpty, let browserSSRC = routes.streams[stream].browserSSRC {
                     upstream.append(
                         .genericNACK(
                             RTCPGenericNACK(

@@ -15,6 +15,10 @@ struct SourceRoutes {
     /// One SSRC the server sends from, and the browser SSRC it echoes once one is bound.
     struct Stream {
         let serverSSRC: UInt32
+        /// The browser may ask for this stream's packets again (RFC 4585 generic NACK): a
+        /// section's media stream whose codecs negotiated `nack`. Only these keep sent packets;
+        /// audio usually negotiates none, and nobody NACKs an RTX stream.
+        let answersNACK: Bool
         var browserSSRC: UInt32?
     }
 
@@ -27,9 +31,12 @@ struct SourceRoutes {
         for media in negotiated.media {
             guard let outgoing = media.outgoing else { continue }
             let mediaStream = streams.count
-            streams.append(Stream(serverSSRC: outgoing.ssrc))
+            let negotiatedNACK = media.codecs.contains { codec in
+                codec.rtcpFeedback.contains { $0.type == "nack" && $0.parameter == nil }
+            }
+            streams.append(Stream(serverSSRC: outgoing.ssrc, answersNACK: negotiatedNACK))
             let retransmissionStream = outgoing.rtxSSRC.map { ssrc in
-                streams.append(Stream(serverSSRC: ssrc))
+                streams.append(Stream(serverSSRC: ssrc, answersNACK: false))
                 return streams.count - 1
             }
             for codec in media.codecs {

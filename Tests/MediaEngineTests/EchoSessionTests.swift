@@ -76,6 +76,24 @@ import Testing
         #expect(session.statistics.packetsRetransmitted == 1)
     }
 
+    /// Audio that negotiated no NACK (as Chromium's Opus does not) keeps no sent packets: a NACK
+    /// about it is neither answered nor passed on to a sender that would not answer it either.
+    @Test func streamsWithoutNACKKeepNothingToRetransmit() throws {
+        let browser = try SimulatedBrowser()
+        let session = try browser.makeSession()
+        #expect(browser.connect(to: session))
+        let sent = try browser.rtp(payloadType: 111, ssrc: SimulatedBrowser.audioSSRC, sequenceNumber: 10)
+        #expect(browser.sent(session.receive(sent, from: browser.address, now: browser.now)).count == 1)
+        let nack = try browser.rtcp([
+            .receiverReport(RTCPReceiverReport(ssrc: 99)),
+            .genericNACK(
+                RTCPGenericNACK(
+                    senderSSRC: 99, mediaSSRC: SimulatedBrowser.serverAudio.ssrc, lostSequenceNumbers: [10, 11])),
+        ])
+        #expect(session.receive(nack, from: browser.address, now: browser.now).isEmpty)
+        #expect(session.statistics.packetsRetransmitted == 0)
+    }
+
     /// A picture loss indication about the server's video becomes one about the browser's own
     /// video, so the browser's encoder sends a keyframe.
     @Test func keyframeRequestsReachTheBrowsersEncoder() throws {
@@ -184,6 +202,19 @@ import Testing
         #expect(session.poll(now: browser.now + .seconds(31)) == [.ended(.consentLost)])
         #expect(session.isEnded)
         #expect(session.nextDeadline == nil)
+    }
+
+    /// The deadline the IO shell waits for follows the session: the setup timeout until DTLS is
+    /// up, then consent, which each check from the browser moves on.
+    @Test func theNextDeadlineFollowsSetupAndConsent() throws {
+        let browser = try SimulatedBrowser()
+        let session = try browser.makeSession()
+        #expect(session.nextDeadline == browser.now + .seconds(20))
+        #expect(browser.connect(to: session))
+        #expect(session.nextDeadline == browser.now + .seconds(30))
+        let later = browser.now + .seconds(10)
+        #expect(browser.sent(session.receive(browser.check(), from: browser.address, now: later)).count == 1)
+        #expect(session.nextDeadline == later + .seconds(30))
     }
 
     /// An offer nobody follows up ends at the setup timeout, freeing its slot.
