@@ -64,6 +64,7 @@ def test_echo_benchmark_runs_every_server(tmp_path: Path) -> None:
     # The floor (a bare UDP echo) is what the kernel alone costs: each server is some multiple of it.
     assert number(summary["floor_over_janus"]) and summary["floor_over_janus"] > 0, summary
     assert set(summary["over_floor"]) == {"parley", "janus"}, summary
+    assert number(summary["above_floor_ratio"]), summary
     assert number(summary["runtime_ratio"]) and summary["runtime_ratio"] > 0, summary
     # One repetition: one back-to-back pair, its ratio the same as the medians' ratio.
     assert len(summary["paired_ratios"]) == 1, summary
@@ -72,5 +73,6 @@ def test_echo_benchmark_runs_every_server(tmp_path: Path) -> None:
     report = (tmp_path / "RESULTS.md").read_text()
     assert "Parley / Janus" in report
     assert "Floor / Janus" in report
+    assert "Above the floor, Parley / Janus" in report
     for server in ("parley", "janus", "floor"):
         assert f"| {server} |" in report
