@@ -57,12 +57,7 @@ import Testing
                 payloadType: 96, ssrc: SimulatedBrowser.videoSSRC, sequenceNumber: sequenceNumber)
             echoed[sequenceNumber] = browser.sent(session.receive(sent, from: browser.address, now: browser.now)).first
         }
-        let nack = try browser.rtcp([
-            .receiverReport(RTCPReceiverReport(ssrc: 99)),
-            .genericNACK(
-                RTCPGenericNACK(
-                    senderSSRC: 99, mediaSSRC: SimulatedBrowser.serverVideo.ssrc, lostSequenceNumbers: [11, 40])),
-        ])
+        let nack = try browser.nack(mediaSSRC: SimulatedBrowser.serverVideo.ssrc, lost: [11, 40])
         let answers = browser.sent(session.receive(nack, from: browser.address, now: browser.now))
         try #require(answers.count == 2)
         #expect(answers[0] == echoed[11])
@@ -84,12 +79,7 @@ import Testing
         #expect(browser.connect(to: session))
         let sent = try browser.rtp(payloadType: 111, ssrc: SimulatedBrowser.audioSSRC, sequenceNumber: 10)
         #expect(browser.sent(session.receive(sent, from: browser.address, now: browser.now)).count == 1)
-        let nack = try browser.rtcp([
-            .receiverReport(RTCPReceiverReport(ssrc: 99)),
-            .genericNACK(
-                RTCPGenericNACK(
-                    senderSSRC: 99, mediaSSRC: SimulatedBrowser.serverAudio.ssrc, lostSequenceNumbers: [10, 11])),
-        ])
+        let nack = try browser.nack(mediaSSRC: SimulatedBrowser.serverAudio.ssrc, lost: [10, 11])
         #expect(session.receive(nack, from: browser.address, now: browser.now).isEmpty)
         #expect(session.statistics.packetsRetransmitted == 0)
     }

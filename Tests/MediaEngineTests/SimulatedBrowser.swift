@@ -126,6 +126,15 @@ final class SimulatedBrowser {
         return compound
     }
 
+    /// An SRTCP compound as Chromium sends a NACK: a receiver report, then the generic NACK
+    /// for `lost` packets of the server's `mediaSSRC`.
+    func nack(mediaSSRC: UInt32, lost: [UInt16]) throws -> [UInt8] {
+        try rtcp([
+            .receiverReport(RTCPReceiverReport(ssrc: 99)),
+            .genericNACK(RTCPGenericNACK(senderSSRC: 99, mediaSSRC: mediaSSRC, lostSequenceNumbers: lost)),
+        ])
+    }
+
     /// Decrypts what the server sent: RTP packets and RTCP compounds, told apart as the server does.
     func decrypt(_ datagram: [UInt8]) throws -> (rtp: [UInt8]?, rtcp: [RTCPPacket]?) {
         var bytes = datagram
